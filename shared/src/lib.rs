@@ -3,7 +3,10 @@
 
 pub mod catalog;
 pub mod discount;
+pub mod form;
 pub mod money;
 pub mod pricing;
 pub mod rate;
+pub mod store;
+pub mod stripe;
 pub mod validation;

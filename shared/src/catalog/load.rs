@@ -5,7 +5,6 @@ use crate::discount::{DiscountAmount, DiscountCode};
 use crate::money::Currency;
 use crate::rate::Rate;
 use serde::Deserialize;
-use std::collections::HashSet;
 use std::fmt;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};

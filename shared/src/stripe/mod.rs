@@ -1,0 +1,60 @@
+//! Stripe: PaymentIntents through the REST API, and webhook signatures.
+
+use async_trait::async_trait;
+
+/// What we ask Stripe to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatePaymentIntent {
+    /// Amount in minor units.
+    pub amount: i64,
+    /// Lower-case ISO code, as Stripe expects.
+    pub currency: String,
+    /// Shown in the Stripe dashboard, such as `Harbor Classic 2027: 2027-06-12, 2027-06-13`.
+    pub description: String,
+    /// Metadata already within Stripe's limits, in insertion order.
+    pub metadata: Vec<(String, String)>,
+    /// Sent as the `Idempotency-Key` header.
+    pub idempotency_key: String,
+    /// Stripe's own receipt e-mail; `None` leaves it off because Shopify sends the
+    /// confirmation.
+    pub receipt_email: Option<String>,
+    pub statement_descriptor_suffix: Option<String>,
+}
+
+/// The parts of a PaymentIntent that the pipeline uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub client_secret: String,
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+}
+
+/// A failed Stripe call, with nothing of Stripe's raw body or our key in the message.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeError {
+    /// Stripe rejected the request (HTTP 4xx other than 429).
+    #[error("Stripe rejected the request ({status}): {kind}")]
+    Rejected { status: u16, kind: String },
+    /// Stripe could not be reached, timed out, answered 429 or 5xx, or sent an unreadable
+    /// answer; worth retrying later.
+    #[error("Stripe is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The Stripe calls the pipeline makes.
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// Creates a PaymentIntent.
+    async fn create_payment_intent(
+        &self,
+        request: &CreatePaymentIntent,
+    ) -> Result<PaymentIntent, StripeError>;
+
+    /// Retrieves a PaymentIntent by id.
+    async fn retrieve_payment_intent(&self, id: &str) -> Result<PaymentIntent, StripeError>;
+
+    /// Cancels a PaymentIntent that must no longer lead to an order.
+    async fn cancel_payment_intent(&self, id: &str) -> Result<(), StripeError>;
+}
