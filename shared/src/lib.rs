@@ -1,12 +1,17 @@
 //! The library behind every function of the registration pipeline: catalog, pricing,
 //! registration form, Stripe and Shopify clients, and the DynamoDB stores.
 
+pub mod api;
 pub mod catalog;
+pub mod clock;
+pub mod config;
 pub mod discount;
 pub mod form;
+pub mod handlers;
 pub mod money;
 pub mod pricing;
 pub mod rate;
 pub mod store;
 pub mod stripe;
+pub mod telemetry;
 pub mod validation;

@@ -1,1 +1,22 @@
-fn main() {}
+//! Lambda function for `POST /api/validate-discount`.
+
+use shared::api::{self, Cors, Route};
+use shared::catalog::Catalog;
+use shared::clock::SystemClock;
+use shared::config;
+use shared::handlers::validate_discount::{handle, ValidateDiscountDeps};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let cors = Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default());
+    let deps = ValidateDiscountDeps {
+        catalog: Arc::new(Catalog::bundled()?),
+        clock: Arc::new(SystemClock),
+    };
+    api::run(Route::ValidateDiscount, cors, |request| {
+        handle(&deps, request)
+    })
+    .await
+}

@@ -1,0 +1,25 @@
+//! `GET /api/health`: a liveness answer with no I/O.
+
+use crate::api::{json_response, ApiError};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+/// Identifies the running function in health answers.
+#[derive(Debug, Clone)]
+pub struct HealthInfo {
+    pub function_name: String,
+    pub version: &'static str,
+}
+
+/// Answers that the function is alive.
+pub async fn handle(info: &HealthInfo, _request: Request) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "status": "ok",
+            "version": info.version,
+            "function": info.function_name,
+        }),
+    ))
+}
