@@ -11,6 +11,7 @@ pub mod handlers;
 pub mod money;
 pub mod pricing;
 pub mod rate;
+pub mod setup;
 pub mod store;
 pub mod stripe;
 pub mod telemetry;

@@ -257,7 +257,7 @@ fn payment_intent_request(
             "{event_name}: {} ({participants})",
             registration.days.join(", ")
         ),
-        metadata: pending_metadata(registration, quote),
+        metadata: payment_metadata(registration, quote),
         idempotency_key: format!(
             "reg_{}_{}",
             registration.registration_id, record.fingerprint
@@ -270,10 +270,24 @@ fn payment_intent_request(
     }
 }
 
-// TODO: replace with the Stripe metadata builder once it lands.
-fn pending_metadata(registration: &Registration, _quote: &Quote) -> Vec<(String, String)> {
-    vec![(
-        "registration_id".to_owned(),
-        registration.registration_id.to_string(),
-    )]
+fn payment_metadata(registration: &Registration, quote: &Quote) -> Vec<(String, String)> {
+    let tax_rate = quote.tax_rate.to_fraction_string();
+    let required = stripe::RequiredMetadata {
+        registration_id: registration.registration_id,
+        event_id: &registration.event_id,
+        days: &registration.days,
+        participants: registration.participants,
+        currency: quote.currency.code(),
+        subtotal: quote.subtotal,
+        discount_code: quote.discount.as_ref().map(|applied| applied.code.as_str()),
+        discount_amount: quote.discount_amount(),
+        tax: quote.tax,
+        tax_rate: &tax_rate,
+        total: quote.total,
+        first_name: &registration.first_name,
+        last_name: &registration.last_name,
+        email: registration.email.as_str(),
+        phone: &registration.phone.e164,
+    };
+    stripe::build_metadata(&required, &registration.fields)
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod gateway;
+
 use lambda_http::{Body, Request, Response};
 use std::path::PathBuf;
 
