@@ -2,6 +2,15 @@
 
 use async_trait::async_trait;
 
+pub mod client;
+pub mod idempotency;
+pub mod metadata;
+mod wire;
+
+pub use client::{StripeClient, StripeConfig, StripeConfigError, StripeSecretKey};
+pub use idempotency::idempotency_key;
+pub use metadata::{build_metadata, RequiredMetadata};
+
 /// What we ask Stripe to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatePaymentIntent {
