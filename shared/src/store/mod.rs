@@ -5,6 +5,15 @@ use crate::pricing::Quote;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub mod dynamo;
+pub mod keys;
+pub mod memory;
+#[cfg(test)]
+mod tests;
+
+pub use dynamo::DynamoRegistrationStore;
+pub use memory::MemoryRegistrationStore;
+
 /// How a stored registration is being paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,4 +99,9 @@ pub trait RegistrationStore: Send + Sync {
         &self,
         registration_id: &uuid::Uuid,
     ) -> Result<Option<StoredRegistration>, StoreError>;
+}
+
+/// Unix seconds when a record created at `created_at` expires, `ttl_seconds` later.
+fn expiry(created_at: i64, ttl_seconds: i64) -> i64 {
+    created_at.saturating_add(ttl_seconds)
 }
