@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 
 pub mod client;
+pub mod event;
 pub mod idempotency;
 pub mod metadata;
+pub mod signature;
 mod wire;
 
 pub use client::{StripeClient, StripeConfig, StripeConfigError, StripeSecretKey};
