@@ -1,0 +1,32 @@
+# Developer and CI commands. `make test` is what CI runs, through .ci/run.
+
+PYTHON ?= python3
+# Runs a command with localstripe and moto started on 127.0.0.1.
+WITH_PEERS := $(PYTHON) scripts/peers/run.py --
+
+.PHONY: test toolchain peers peers-shell demo
+
+## Check formatting and lints, then run every test with the local peers.
+test: toolchain peers
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(WITH_PEERS) cargo test --workspace
+
+## Add rustfmt and clippy to the Rust toolchain (no download when present).
+toolchain:
+	rustup component add rustfmt clippy
+
+## Install localstripe and moto into .venv/ (only when requirements.txt changed).
+peers:
+	$(PYTHON) scripts/peers/run.py --install-only
+
+## Open a shell with the peers running and LOCALSTRIPE_URL, MOTO_URL set.
+peers-shell: peers
+	$(WITH_PEERS) $${SHELL:-bash}
+
+# --- demo -----------------------------------------------------------------
+# Placeholder: another change replaces this target with the real demo.
+demo:
+	@echo "make demo: not yet available" >&2
+	@exit 1
+# --- end of demo ----------------------------------------------------------
