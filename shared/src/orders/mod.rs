@@ -1,0 +1,3 @@
+//! The order path: from a paid (or free) registration to exactly one Shopify order.
+
+pub mod ledger;
