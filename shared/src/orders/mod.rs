@@ -1,3 +1,32 @@
 //! The order path: from a paid (or free) registration to exactly one Shopify order.
 
 pub mod ledger;
+
+use serde::{Deserialize, Serialize};
+
+/// What is known about the payment behind an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFacts {
+    /// The PaymentIntent id, or `free_<registration id>` for a registration with a zero
+    /// total. It becomes the order's `sourceIdentifier` and the idempotency key.
+    pub payment_intent_id: String,
+    /// Amount Stripe received, in minor units (0 for a free registration).
+    pub amount_received: i64,
+    /// Lower-case ISO code as Stripe sends it.
+    pub currency: String,
+    /// False for Stripe test mode, which makes a Shopify test order.
+    pub livemode: bool,
+    /// The charge id, when Stripe sent one.
+    pub latest_charge: Option<String>,
+    /// True for a registration whose total was zero; no Stripe payment exists.
+    pub free: bool,
+    /// Unix seconds when the payment succeeded (or the free registration was made).
+    pub paid_at: i64,
+}
+
+impl PaymentFacts {
+    /// The source identifier of a free registration's order.
+    pub fn free_source_identifier(registration_id: &uuid::Uuid) -> String {
+        format!("free_{registration_id}")
+    }
+}
