@@ -8,6 +8,7 @@ pub mod config;
 pub mod discount;
 pub mod form;
 pub mod handlers;
+pub mod metrics;
 pub mod money;
 pub mod orders;
 pub mod pricing;
