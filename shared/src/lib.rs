@@ -13,6 +13,7 @@ pub mod money;
 pub mod orders;
 pub mod pricing;
 pub mod rate;
+pub mod secrets;
 pub mod setup;
 pub mod shopify;
 pub mod store;

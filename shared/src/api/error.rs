@@ -46,6 +46,9 @@ pub enum ApiError {
     PaymentProvider(#[source] StripeError),
     #[error("storage failed")]
     Storage(#[source] StoreError),
+    /// The order could not be created yet; the failure is recorded for replay.
+    #[error("the order could not be created: {0}")]
+    OrderNotCreated(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,7 +81,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PaymentProvider(_) => StatusCode::BAD_GATEWAY,
-            ApiError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Storage(_) | ApiError::OrderNotCreated(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +102,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PaymentProvider(_) => "payment_provider_error",
             ApiError::Storage(_) => "storage_unavailable",
+            ApiError::OrderNotCreated(_) => "order_not_created",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -123,6 +127,10 @@ impl ApiError {
             }
             ApiError::Storage(_) => {
                 "the registration could not be saved; try again in a minute".to_owned()
+            }
+            ApiError::OrderNotCreated(_) => {
+                "the order could not be created yet; the failure is recorded and Stripe will retry"
+                    .to_owned()
             }
             ApiError::Internal(_) => "something went wrong on our side; try again later".to_owned(),
             other => other.to_string(),

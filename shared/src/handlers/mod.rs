@@ -5,5 +5,6 @@ pub mod create_intent;
 pub mod health;
 mod quote_view;
 pub mod validate_discount;
+pub mod webhook;
 
 pub use quote_view::QuoteView;

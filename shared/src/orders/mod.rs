@@ -1,6 +1,10 @@
 //! The order path: from a paid (or free) registration to exactly one Shopify order.
 
+mod fallback;
 pub mod ledger;
+pub mod path;
+
+pub use path::{fulfil_free, fulfil_payment, OrderDeps, OrderError, OrderOutcome, OrderSettings, PaidIntent};
 
 use serde::{Deserialize, Serialize};
 

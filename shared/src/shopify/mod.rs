@@ -1,6 +1,8 @@
 //! Shopify: the Admin GraphQL client and the mapping from a paid registration to
 //! `orderCreate` variables.
 
+pub mod order_input;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
