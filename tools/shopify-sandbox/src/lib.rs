@@ -18,17 +18,20 @@
 //! # }
 //! ```
 
+mod control;
 mod cost;
 mod faults;
 mod graphql;
 mod inputs;
 mod money;
+mod oauth;
 mod objects;
 mod roots;
 pub mod schema;
 mod search;
 mod server;
 mod store;
+mod totals;
 mod views;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -4,8 +4,8 @@
 //!
 //! A term on an unknown field is ignored and reported in `extensions.search`, so a
 //! misspelt filter matches every record instead of none.
-//! NOTE: this copies the Admin API's handling of unknown search fields as remembered,
-//! not from a recorded response.
+//! This copies the Admin API's handling of unknown search fields as remembered, not from
+//! a recorded response.
 
 use serde_json::{json, Value};
 

@@ -17,35 +17,33 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use crate::cost::Bucket;
-use crate::faults::{CrashMode, Fault, FaultQueue, FaultSpec};
+use crate::faults::{CrashMode, Fault, FaultQueue};
 use crate::graphql::{self, ExecutionSettings, ExecutionState, GraphqlRequest};
-use crate::store::{money_bag_json, Store};
-use crate::views::{timestamp, ShopInfo};
+use crate::store::Store;
+use crate::views::ShopInfo;
 use crate::Config;
+use crate::{control, oauth};
 
 /// The body Shopify sends with 401 for a missing, unknown or expired access token.
 const INVALID_TOKEN_BODY: &str =
     r#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#;
 
-/// Access scopes named in issued tokens.
-const GRANTED_SCOPES: &str = "read_customers,write_customers,read_orders,write_orders";
-
 pub struct AppState {
     schema: Arc<Valid<Schema>>,
-    config: Config,
+    pub(crate) config: Config,
     shop: ShopInfo,
     inner: Mutex<Inner>,
 }
 
 /// Everything that changes while the sandbox runs.
-struct Inner {
-    store: Store,
-    faults: FaultQueue,
-    calls: BTreeMap<String, u64>,
-    total_calls: u64,
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) faults: FaultQueue,
+    pub(crate) calls: BTreeMap<String, u64>,
+    pub(crate) total_calls: u64,
     /// Tokens issued by the token endpoint, with their expiry.
-    issued_tokens: HashMap<String, Instant>,
-    bucket: Bucket,
+    pub(crate) issued_tokens: HashMap<String, Instant>,
+    pub(crate) bucket: Bucket,
 }
 
 impl AppState {
@@ -72,7 +70,7 @@ impl AppState {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while the lock was held leaves data that is still usable for a test
         // double, so a poisoned lock is taken over.
         self.inner
@@ -91,15 +89,17 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/admin/api/{version}/graphql.json", post(graphql_endpoint))
-        .route("/admin/oauth/access_token", post(access_token))
+        .route("/admin/oauth/access_token", post(oauth::access_token))
         .route(
             "/_sandbox/faults",
-            post(push_faults).get(list_faults).delete(clear_faults),
+            post(control::push_faults)
+                .get(control::list_faults)
+                .delete(control::clear_faults),
         )
-        .route("/_sandbox/orders", get(list_orders))
-        .route("/_sandbox/customers", get(list_customers))
-        .route("/_sandbox/calls", get(list_calls))
-        .route("/_sandbox/reset", post(reset))
+        .route("/_sandbox/orders", get(control::list_orders))
+        .route("/_sandbox/customers", get(control::list_customers))
+        .route("/_sandbox/calls", get(control::list_calls))
+        .route("/_sandbox/reset", post(control::reset))
         .layer(middleware::from_fn_with_state(state.clone(), log_and_tag))
         .with_state(state)
 }
@@ -325,217 +325,6 @@ fn fault_name(fault: &Fault) -> &'static str {
     }
 }
 
-/// `POST /admin/oauth/access_token` with the client-credentials grant, as a form or JSON.
-async fn access_token(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
-    let parameters: HashMap<String, String> = if is_json {
-        match serde_json::from_slice::<HashMap<String, Value>>(&body) {
-            Ok(map) => map
-                .into_iter()
-                .filter_map(|(key, value)| value.as_str().map(|text| (key, text.to_owned())))
-                .collect(),
-            Err(err) => {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    &format!("The body is not a JSON object: {err}"),
-                )
-            }
-        }
-    } else {
-        match serde_urlencoded::from_bytes(&body) {
-            Ok(map) => map,
-            Err(err) => {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    &format!("The body is not a form: {err}"),
-                )
-            }
-        }
-    };
-
-    for name in ["client_id", "client_secret", "grant_type"] {
-        if parameters.get(name).is_none_or(|value| value.is_empty()) {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                &format!("Parameter {name} is missing"),
-            );
-        }
-    }
-    if parameters["grant_type"] != "client_credentials" {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            &format!(
-                "Grant type {} is not supported; use client_credentials",
-                parameters["grant_type"]
-            ),
-        );
-    }
-    if parameters["client_id"] != state.config.client_id
-        || parameters["client_secret"] != state.config.client_secret
-    {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "The client id or client secret is wrong",
-        );
-    }
-
-    let token = format!("sandbox-token-{}", uuid::Uuid::new_v4().simple());
-    let lifetime = state.config.token_lifetime;
-    state
-        .lock()
-        .issued_tokens
-        .insert(token.clone(), Instant::now() + lifetime);
-    json_response(
-        StatusCode::OK,
-        json!({"access_token": token, "scope": GRANTED_SCOPES, "expires_in": lifetime.as_secs()}),
-    )
-}
-
-/// Returns an OAuth 2.0 error response (RFC 6749, section 5.2).
-///
-/// NOTE: Shopify's exact error bodies for this grant were not recorded; the sandbox uses
-/// the RFC's error codes.
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    json_response(
-        status,
-        json!({"error": error, "error_description": description}),
-    )
-}
-
-/// `POST /_sandbox/faults` with a JSON list of faults (or a single fault).
-async fn push_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let parsed: Result<Vec<FaultSpec>, _> = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(_)) => serde_json::from_slice(&body),
-        Ok(_) => serde_json::from_slice::<FaultSpec>(&body).map(|spec| vec![spec]),
-        Err(err) => Err(err),
-    };
-    let specs = match parsed {
-        Ok(specs) => specs,
-        Err(err) => {
-            return json_response(
-                StatusCode::BAD_REQUEST,
-                json!({"error": format!("Invalid fault list: {err}")}),
-            )
-        }
-    };
-    if let Some(problem) = specs.iter().find_map(|spec| spec.validate().err()) {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            json!({"error": format!("Invalid fault: {problem}")}),
-        );
-    }
-    let mut inner = state.lock();
-    inner.faults.extend(specs);
-    json_response(
-        StatusCode::OK,
-        json!({"pendingCalls": inner.faults.pending_calls()}),
-    )
-}
-
-async fn list_faults(State(state): State<Arc<AppState>>) -> Response {
-    let inner = state.lock();
-    json_response(
-        StatusCode::OK,
-        json!({"pendingCalls": inner.faults.pending_calls(), "faults": inner.faults.pending()}),
-    )
-}
-
-async fn clear_faults(State(state): State<Arc<AppState>>) -> StatusCode {
-    state.lock().faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-async fn list_orders(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let inner = state.lock();
-    let orders: Vec<Value> = inner
-        .store
-        .orders
-        .iter()
-        .map(|order| {
-            let money =
-                |amount| money_bag_json(amount, &order.currency, &order.presentment_currency);
-            json!({
-                "id": order.gid(),
-                "name": order.name,
-                "createdAt": timestamp(order.created_at),
-                "customerId": order.customer_id.map(|id| format!("gid://shopify/Customer/{id}")),
-                "sourceIdentifier": order.input.get("sourceIdentifier"),
-                "displayFinancialStatus": order.financial_status,
-                "input": order.received_input,
-                "options": order.received_options,
-                "totals": {
-                    "subtotal": money(order.totals.subtotal),
-                    "discounts": money(order.totals.discounts),
-                    "shipping": money(order.totals.shipping),
-                    "tax": money(order.totals.tax),
-                    "total": money(order.totals.total),
-                    "received": money(order.totals.received),
-                },
-            })
-        })
-        .collect();
-    Json(Value::Array(orders))
-}
-
-async fn list_customers(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let inner = state.lock();
-    let customers: Vec<Value> = inner
-        .store
-        .customers
-        .iter()
-        .map(|customer| {
-            let order_ids: Vec<String> = inner
-                .store
-                .orders
-                .iter()
-                .filter(|order| order.customer_id == Some(customer.id))
-                .map(|order| order.gid())
-                .collect();
-            json!({
-                "id": customer.gid(),
-                "email": customer.email,
-                "firstName": customer.first_name,
-                "lastName": customer.last_name,
-                "phone": customer.phone,
-                "note": customer.note,
-                "tags": customer.tags,
-                "orderIds": order_ids,
-            })
-        })
-        .collect();
-    Json(Value::Array(customers))
-}
-
-async fn list_calls(State(state): State<Arc<AppState>>) -> Json<Value> {
-    let inner = state.lock();
-    Json(json!({"total": inner.total_calls, "byOperation": inner.calls}))
-}
-
-/// Forgets orders, customers, faults, call counts and issued tokens, and refills the
-/// cost bucket.
-async fn reset(State(state): State<Arc<AppState>>) -> StatusCode {
-    let mut inner = state.lock();
-    inner.store = Store::new();
-    inner.faults.clear();
-    inner.calls.clear();
-    inner.total_calls = 0;
-    inner.issued_tokens.clear();
-    inner.bucket.refill_to_maximum();
-    StatusCode::NO_CONTENT
-}
-
-fn json_response(status: StatusCode, body: Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
     (status, Json(body)).into_response()
 }

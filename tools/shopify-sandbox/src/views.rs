@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use crate::money::{currency_exponent, format_amount};
 use crate::objects::{cursor, Field, Object};
-use crate::store::{array_at, decimal_from_json, str_at, Customer, MoneyPair, Order, Store};
+use crate::store::{array_at, decimal_from_json, str_at, Customer, Order, Store};
+use crate::totals::MoneyPair;
 
 /// Shop settings that `shop { … }` returns.
 #[derive(Debug, Clone)]
