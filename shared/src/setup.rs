@@ -11,11 +11,29 @@
 //! - `STRIPE_SECRET_KEY` (required where Stripe is called), `STRIPE_API_BASE`,
 //!   `STRIPE_API_VERSION`, `STRIPE_RECEIPT_EMAIL` (`true` to let Stripe send its own
 //!   receipt), `STRIPE_STATEMENT_DESCRIPTOR_SUFFIX`.
+//! - `SHOPIFY_SHOP` (required where orders are created): `example.myshopify.com`;
+//!   `SHOPIFY_API_VERSION` (default `2026-10`); and either `SHOPIFY_ACCESS_TOKEN`, or
+//!   `SHOPIFY_CLIENT_ID` with `SHOPIFY_CLIENT_SECRET` for the client-credentials grant.
+//! - `ORDER_LEASE_SECONDS` (default 60), `ORDER_SOURCE_NAME`: see `OrderSettings`.
+//! - `STRIPE_WEBHOOK_SECRETS` (required by the webhook): comma-separated signing secrets;
+//!   `WEBHOOK_TOLERANCE_SECONDS` (default 300).
+//! - `LIVEMODE` (default `false`): set `true` in production so that orders of free
+//!   registrations are real Shopify orders, not test orders.
 
+use crate::catalog::Catalog;
+use crate::clock::Clock;
 use crate::config::{self, ConfigError};
 use crate::form::FormLimits;
 use crate::handlers::create_intent::CheckoutSettings;
+use crate::orders::{DynamoFailureLog, DynamoOrderLedger, OrderDeps, OrderSettings};
+use crate::secrets::StaticWebhookSecrets;
+use crate::shopify::{
+    ShopifyClient, ShopifyConfig, ShopifyConfigError, ShopifyCredentials, ShopifySecret,
+};
+use crate::store::DynamoRegistrationStore;
+use crate::stripe::signature::WebhookSecret;
 use crate::stripe::{StripeClient, StripeConfig, StripeConfigError, StripeSecretKey};
+use std::sync::Arc;
 
 /// A dependency that could not be built at cold start.
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +44,12 @@ pub enum SetupError {
     Stripe(#[from] StripeConfigError),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    Shopify(#[from] ShopifyConfigError),
 }
+
+/// How long order-ledger records and failures are kept.
+const ORDER_RECORD_TTL_SECONDS: i64 = 90 * 24 * 3600;
 
 /// Reads the checkout route's settings.
 pub fn checkout_settings() -> Result<CheckoutSettings, ConfigError> {
@@ -55,6 +78,7 @@ pub fn checkout_settings() -> Result<CheckoutSettings, ConfigError> {
         },
         send_stripe_receipt: config::parse_or("STRIPE_RECEIPT_EMAIL", false)?,
         statement_descriptor_suffix: config::optional("STRIPE_STATEMENT_DESCRIPTOR_SUFFIX"),
+        livemode: config::parse_or("LIVEMODE", false)?,
     })
 }
 
@@ -78,4 +102,73 @@ pub async fn aws_config() -> aws_config::SdkConfig {
 /// Reads `TABLE_NAME`.
 pub fn table_name() -> Result<String, ConfigError> {
     config::required("TABLE_NAME")
+}
+
+/// Builds the Shopify client from the `SHOPIFY_*` settings.
+pub fn shopify_client() -> Result<ShopifyClient, SetupError> {
+    let mut shopify_config = ShopifyConfig::new(config::required("SHOPIFY_SHOP")?);
+    if let Some(version) = config::optional("SHOPIFY_API_VERSION") {
+        shopify_config.api_version = version;
+    }
+    let credentials = match config::optional("SHOPIFY_ACCESS_TOKEN") {
+        Some(token) => ShopifyCredentials::AccessToken(ShopifySecret::new(token)),
+        None => ShopifyCredentials::ClientCredentials {
+            client_id: config::required("SHOPIFY_CLIENT_ID").map_err(|mut error| {
+                error.message =
+                    "is not set, and neither is SHOPIFY_ACCESS_TOKEN; set one of them".to_owned();
+                error
+            })?,
+            client_secret: ShopifySecret::new(config::required("SHOPIFY_CLIENT_SECRET")?),
+        },
+    };
+    Ok(ShopifyClient::new(shopify_config, credentials)?)
+}
+
+/// Reads the order path's settings.
+pub fn order_settings() -> Result<OrderSettings, ConfigError> {
+    let defaults = OrderSettings::default();
+    Ok(OrderSettings {
+        lease_seconds: config::parse_or("ORDER_LEASE_SECONDS", defaults.lease_seconds)?,
+        source_name: config::optional("ORDER_SOURCE_NAME").unwrap_or(defaults.source_name),
+        phone_region: config::parse_or("DEFAULT_PHONE_REGION", defaults.phone_region)?,
+    })
+}
+
+/// Builds the order path over the DynamoDB table and Shopify.
+pub fn order_deps(
+    aws: &aws_config::SdkConfig,
+    catalog: Arc<Catalog>,
+    clock: Arc<dyn Clock>,
+) -> Result<OrderDeps, SetupError> {
+    let table = table_name()?;
+    let client = aws_sdk_dynamodb::Client::new(aws);
+    Ok(OrderDeps {
+        catalog,
+        clock,
+        registrations: Arc::new(DynamoRegistrationStore::new(client.clone(), &table)),
+        ledger: Arc::new(DynamoOrderLedger::new(
+            client.clone(),
+            &table,
+            ORDER_RECORD_TTL_SECONDS,
+        )),
+        failures: Arc::new(DynamoFailureLog::new(
+            client,
+            &table,
+            ORDER_RECORD_TTL_SECONDS,
+        )),
+        shopify: Arc::new(shopify_client()?),
+        settings: order_settings()?,
+    })
+}
+
+/// Reads the webhook signing secrets from `STRIPE_WEBHOOK_SECRETS`.
+pub fn webhook_secrets() -> Result<StaticWebhookSecrets, ConfigError> {
+    let list = config::required("STRIPE_WEBHOOK_SECRETS")?;
+    let secrets = list
+        .split(',')
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .filter_map(|value| WebhookSecret::new(value).ok())
+        .collect();
+    Ok(StaticWebhookSecrets(secrets))
 }

@@ -3,12 +3,14 @@
 mod common;
 
 use common::gateway::RecordingGateway;
+use common::orders::{memory_orders, MemoryOrders};
 use common::{event_with_body, header, json_of, load_event};
 use serde_json::{json, Value};
 use shared::api::{serve, Cors, Route};
 use shared::catalog::Catalog;
-use shared::clock::FixedClock;
+use shared::clock::{Clock, FixedClock};
 use shared::handlers::create_intent::{handle, CheckoutSettings, CreateIntentDeps};
+use shared::metrics::{Counter, MemoryMetrics};
 use shared::store::MemoryRegistrationStore;
 use shared::store::{Payment, RegistrationStore};
 use std::sync::Arc;
@@ -21,22 +23,33 @@ struct Harness {
     deps: CreateIntentDeps,
     gateway: Arc<RecordingGateway>,
     store: Arc<MemoryRegistrationStore>,
+    orders: MemoryOrders,
+    metrics: Arc<MemoryMetrics>,
 }
 
 fn harness_with(catalog: Catalog) -> Harness {
+    let catalog = Arc::new(catalog);
+    let clock: Arc<dyn Clock> = Arc::new(FixedClock(datetime!(2026-12-04 12:00 UTC)));
     let gateway = Arc::new(RecordingGateway::default());
-    let store = Arc::new(MemoryRegistrationStore::new());
+    let orders = memory_orders(catalog.clone(), clock.clone());
+    // Checkout and the order path share one registration store, as they share one table.
+    let store = orders.registrations.clone();
+    let metrics = Arc::new(MemoryMetrics::default());
     let deps = CreateIntentDeps {
-        catalog: Arc::new(catalog),
-        clock: Arc::new(FixedClock(datetime!(2026-12-04 12:00 UTC))),
+        catalog,
+        clock,
         gateway: gateway.clone(),
         store: store.clone(),
+        orders: orders.deps.clone(),
+        metrics: metrics.clone(),
         settings: CheckoutSettings::default(),
     };
     Harness {
         deps,
         gateway,
         store,
+        orders,
+        metrics,
     }
 }
 
@@ -231,6 +244,28 @@ async fn full_discount_needs_no_payment() {
     let stored = harness.store.registration(&id).await.unwrap().unwrap();
     assert_eq!(stored.payment, Payment::Free);
     assert_eq!(stored.registration.fields.len(), 1);
+
+    let orders = harness.orders.shopify.orders();
+    assert_eq!(orders.len(), 1);
+    let order = &orders[0]["order"];
+    assert_eq!(order["sourceIdentifier"], format!("free_{id}"));
+    assert_eq!(order["financialStatus"], "PAID");
+    assert!(order["tags"].as_array().unwrap().contains(&json!("free")));
+    assert!(order
+        .get("transactions")
+        .is_none_or(|transactions| transactions.as_array().is_none_or(Vec::is_empty)));
+    let attributes = order["customAttributes"].as_array().unwrap();
+    assert!(attributes
+        .iter()
+        .any(|attribute| attribute["key"] == "club" && attribute["value"] == "Harbor Rowing Club"));
+    assert_eq!(harness.metrics.total(Counter::FreeRegistrations), 1);
+    assert_eq!(harness.metrics.total(Counter::OrdersCreated), 1);
+
+    // Submitting the same free registration again creates no second order.
+    body["registration_id"] = json!(id);
+    let (status, _) = harness.post(&body).await;
+    assert_eq!(status, 200);
+    assert_eq!(harness.orders.shopify.orders().len(), 1);
 }
 
 #[tokio::test]

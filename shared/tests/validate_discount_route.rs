@@ -8,6 +8,7 @@ use shared::api::{serve, Cors, Route};
 use shared::catalog::Catalog;
 use shared::clock::FixedClock;
 use shared::handlers::validate_discount::{handle, ValidateDiscountDeps};
+use shared::metrics::{Counter, MemoryMetrics};
 use std::sync::Arc;
 use time::macros::datetime;
 
@@ -17,6 +18,7 @@ fn deps() -> ValidateDiscountDeps {
     ValidateDiscountDeps {
         catalog: Arc::new(Catalog::bundled().unwrap()),
         clock: Arc::new(FixedClock(datetime!(2026-12-04 12:00 UTC))),
+        metrics: Arc::new(MemoryMetrics::default()),
     }
 }
 
@@ -88,6 +90,7 @@ async fn code_not_yet_valid() {
             .unwrap(),
         ),
         clock: Arc::new(FixedClock(datetime!(2026-12-04 12:00 UTC))),
+        metrics: Arc::new(MemoryMetrics::default()),
     };
     let response = serve(
         load_event("validate-discount.json"),
@@ -164,4 +167,28 @@ async fn wrong_method_is_405() {
     let response = call(request).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), Some("POST"));
+}
+
+#[tokio::test]
+async fn validations_are_counted() {
+    let metrics = Arc::new(MemoryMetrics::default());
+    let deps = ValidateDiscountDeps {
+        metrics: metrics.clone(),
+        ..deps()
+    };
+    for name in [
+        "validate-discount.json",
+        "validate-discount-unknown-code.json",
+        "validate-discount.json",
+    ] {
+        serve(
+            load_event(name),
+            Route::ValidateDiscount,
+            &Cors::default(),
+            |request| handle(&deps, request),
+        )
+        .await;
+    }
+    assert_eq!(metrics.total(Counter::DiscountValid), 2);
+    assert_eq!(metrics.total(Counter::DiscountInvalid), 1);
 }

@@ -9,8 +9,11 @@ use lambda_http::{Body, Request};
 use serde_json::{json, Value};
 use shared::api::{serve, Cors, Route};
 use shared::catalog::Catalog;
-use shared::clock::SystemClock;
+use shared::clock::{Clock, SystemClock};
 use shared::handlers::create_intent::{handle, CheckoutSettings, CreateIntentDeps};
+use shared::metrics::NoMetrics;
+use shared::orders::{DynamoFailureLog, DynamoOrderLedger, OrderDeps, OrderSettings};
+use shared::shopify::{CreatedOrder, OrderGateway, ShopifyError};
 use shared::store::{DynamoRegistrationStore, RegistrationStore};
 use shared::stripe::{StripeClient, StripeConfig, StripeSecretKey};
 use std::sync::Arc;
@@ -88,6 +91,23 @@ percent_off = "95"
 active = true
 "#;
 
+/// Paid checkouts never call Shopify: their orders come from the webhook.
+struct NoShopifyExpected;
+
+#[async_trait::async_trait]
+impl OrderGateway for NoShopifyExpected {
+    async fn create_order(&self, _variables: &Value) -> Result<CreatedOrder, ShopifyError> {
+        panic!("checkout of a paid registration called Shopify")
+    }
+
+    async fn find_order_by_source(
+        &self,
+        _source: &str,
+    ) -> Result<Option<CreatedOrder>, ShopifyError> {
+        panic!("checkout of a paid registration called Shopify")
+    }
+}
+
 async fn deps() -> (CreateIntentDeps, Arc<DynamoRegistrationStore>) {
     let table = create_test_table("checkout").await;
     let store = Arc::new(DynamoRegistrationStore::local(&moto_url(), table.name));
@@ -99,11 +119,25 @@ async fn deps() -> (CreateIntentDeps, Arc<DynamoRegistrationStore>) {
         },
     )
     .unwrap();
+    let catalog = Arc::new(Catalog::from_toml(CATALOG).unwrap());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let client = integration_tests::dynamodb_client();
+    let orders = OrderDeps {
+        catalog: catalog.clone(),
+        clock: clock.clone(),
+        registrations: store.clone(),
+        ledger: Arc::new(DynamoOrderLedger::new(client.clone(), store.table(), 3600)),
+        failures: Arc::new(DynamoFailureLog::new(client, store.table(), 3600)),
+        shopify: Arc::new(NoShopifyExpected),
+        settings: OrderSettings::default(),
+    };
     let deps = CreateIntentDeps {
-        catalog: Arc::new(Catalog::from_toml(CATALOG).unwrap()),
-        clock: Arc::new(SystemClock),
+        catalog,
+        clock,
         gateway: Arc::new(stripe),
         store: store.clone(),
+        orders,
+        metrics: Arc::new(NoMetrics),
         settings: CheckoutSettings::default(),
     };
     (deps, store)

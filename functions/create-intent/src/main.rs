@@ -2,11 +2,11 @@
 
 use shared::api::{self, Cors, Route};
 use shared::catalog::Catalog;
-use shared::clock::SystemClock;
+use shared::clock::{Clock, SystemClock};
 use shared::config;
 use shared::handlers::create_intent::{handle, CreateIntentDeps};
+use shared::metrics::NoMetrics;
 use shared::setup;
-use shared::store::DynamoRegistrationStore;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -14,14 +14,16 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let cors = Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default());
     let aws = setup::aws_config().await;
+    let catalog = Arc::new(Catalog::bundled()?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let orders = setup::order_deps(&aws, catalog.clone(), clock.clone())?;
     let deps = CreateIntentDeps {
-        catalog: Arc::new(Catalog::bundled()?),
-        clock: Arc::new(SystemClock),
+        catalog,
+        clock,
         gateway: Arc::new(setup::stripe_client()?),
-        store: Arc::new(DynamoRegistrationStore::from_config(
-            &aws,
-            setup::table_name()?,
-        )),
+        store: orders.registrations.clone(),
+        orders,
+        metrics: Arc::new(NoMetrics),
         settings: setup::checkout_settings()?,
     };
     api::run(Route::CreatePaymentIntent, cors, |request| {

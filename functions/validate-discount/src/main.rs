@@ -5,6 +5,7 @@ use shared::catalog::Catalog;
 use shared::clock::SystemClock;
 use shared::config;
 use shared::handlers::validate_discount::{handle, ValidateDiscountDeps};
+use shared::metrics::NoMetrics;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -14,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let deps = ValidateDiscountDeps {
         catalog: Arc::new(Catalog::bundled()?),
         clock: Arc::new(SystemClock),
+        metrics: Arc::new(NoMetrics),
     };
     api::run(Route::ValidateDiscount, cors, |request| {
         handle(&deps, request)

@@ -1,1 +1,28 @@
-fn main() {}
+//! Lambda function for `POST /api/stripe-webhook`.
+
+use shared::api::{self, Cors, Route};
+use shared::catalog::Catalog;
+use shared::clock::{Clock, SystemClock};
+use shared::config;
+use shared::handlers::webhook::{handle, WebhookDeps};
+use shared::metrics::NoMetrics;
+use shared::setup;
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::telemetry::init();
+    let aws = setup::aws_config().await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let deps = WebhookDeps {
+        orders: setup::order_deps(&aws, Arc::new(Catalog::bundled()?), clock.clone())?,
+        secrets: Arc::new(setup::webhook_secrets()?),
+        metrics: Arc::new(NoMetrics),
+        clock,
+        tolerance_seconds: config::parse_or("WEBHOOK_TOLERANCE_SECONDS", 300)?,
+    };
+    api::run(Route::StripeWebhook, Cors::default(), |request| {
+        handle(&deps, request)
+    })
+    .await
+}

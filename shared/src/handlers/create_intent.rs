@@ -12,6 +12,8 @@ use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::discount::find_applicable;
 use crate::form::{self, FormLimits, Registration, RegistrationRequest};
+use crate::metrics::{Counter, MetricsSink, Tally};
+use crate::orders::{fulfil_free, OrderDeps};
 use crate::pricing::{quote, Basket, Quote};
 use crate::store::{CheckoutSlot, Payment, RegistrationStore, StoredRegistration};
 use crate::stripe::{self, CreatePaymentIntent, PaymentGateway};
@@ -33,6 +35,9 @@ pub struct CheckoutSettings {
     /// order confirmation.
     pub send_stripe_receipt: bool,
     pub statement_descriptor_suffix: Option<String>,
+    /// Whether free registrations make live Shopify orders (false marks them as test
+    /// orders); paid ones take this from Stripe's `livemode`.
+    pub livemode: bool,
 }
 
 impl Default for CheckoutSettings {
@@ -43,6 +48,7 @@ impl Default for CheckoutSettings {
             form_limits: FormLimits::default(),
             send_stripe_receipt: false,
             statement_descriptor_suffix: None,
+            livemode: false,
         }
     }
 }
@@ -54,6 +60,9 @@ pub struct CreateIntentDeps {
     pub clock: Arc<dyn Clock>,
     pub gateway: Arc<dyn PaymentGateway>,
     pub store: Arc<dyn RegistrationStore>,
+    /// Creates the order of a free registration at once, since no webhook will come.
+    pub orders: OrderDeps,
+    pub metrics: Arc<dyn MetricsSink>,
     pub settings: CheckoutSettings,
 }
 
@@ -63,6 +72,21 @@ const POLL_INTERVAL: Duration = Duration::from_millis(150);
 
 /// Handles one request.
 pub async fn handle(deps: &CreateIntentDeps, request: Request) -> Result<Response<Body>, ApiError> {
+    let mut tally = Tally::default();
+    let result = handle_counted(deps, request, &mut tally).await;
+    if !tally.is_empty() {
+        deps.metrics
+            .record(&tally, deps.clock.now().unix_timestamp())
+            .await;
+    }
+    result
+}
+
+async fn handle_counted(
+    deps: &CreateIntentDeps,
+    request: Request,
+    tally: &mut Tally,
+) -> Result<Response<Body>, ApiError> {
     let body: RegistrationRequest = json_body(&request)?;
     let registration = form::validate(
         body,
@@ -79,7 +103,13 @@ pub async fn handle(deps: &CreateIntentDeps, request: Request) -> Result<Respons
         deps.store
             .begin_checkout(&record, deps.settings.registration_ttl_seconds)
             .await?;
+        tally.add(Counter::FreeRegistrations);
         tracing::info!(%registration_id, "free registration recorded");
+        // The buyer's registration is safe either way: a failure is recorded for replay.
+        if let Err(error) = fulfil_free(&deps.orders, &record, deps.settings.livemode, tally).await
+        {
+            tracing::error!(%registration_id, error = %error, "free registration stored, but its order is not created yet");
+        }
         return Ok(json_response(
             StatusCode::OK,
             &json!({
@@ -101,6 +131,7 @@ pub async fn handle(deps: &CreateIntentDeps, request: Request) -> Result<Respons
 
     let record = stored(deps, registration, &quote, Payment::Stripe);
     let intent = payment_intent_for(deps, &record).await?;
+    tally.add(Counter::IntentsCreated);
     tracing::info!(%registration_id, payment_intent = %intent.id, "payment intent ready");
     Ok(json_response(
         StatusCode::OK,

@@ -6,6 +6,7 @@ use crate::api::{json_body, json_response, ApiError};
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::discount::{find_applicable, DiscountCode, DiscountRejection};
+use crate::metrics::{Counter, MetricsSink, Tally};
 use crate::pricing::{quote, Basket};
 use crate::validation::FieldError;
 use http::StatusCode;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 pub struct ValidateDiscountDeps {
     pub catalog: Arc<Catalog>,
     pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<dyn MetricsSink>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,7 +66,18 @@ pub async fn handle(
     let price = |code: Option<&DiscountCode>| {
         quote(&basket, code).map_err(|error| ApiError::Internal(error.to_string()))
     };
-    let answer = match find_applicable(&deps.catalog, &typed, basket.event, deps.clock.now()) {
+    let applicable = find_applicable(&deps.catalog, &typed, basket.event, deps.clock.now());
+    let mut tally = Tally::default();
+    tally.add(if applicable.is_ok() {
+        Counter::DiscountValid
+    } else {
+        Counter::DiscountInvalid
+    });
+    deps.metrics
+        .record(&tally, deps.clock.now().unix_timestamp())
+        .await;
+
+    let answer = match applicable {
         Ok(code) => DiscountAnswer::Valid {
             valid: true,
             code: code.code.clone(),

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod gateway;
+pub mod orders;
+pub mod shopify;
 
 use lambda_http::{Body, Request, Response};
 use std::path::PathBuf;
