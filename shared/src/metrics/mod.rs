@@ -136,7 +136,10 @@ pub struct MemoryMetrics {
 impl MemoryMetrics {
     /// The sum of `counter` over every recorded tally.
     pub fn total(&self, counter: Counter) -> u64 {
-        let tallies = self.tallies.lock().unwrap_or_else(|poison| poison.into_inner());
+        let tallies = self
+            .tallies
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         tallies.iter().map(|tally| tally.count(counter)).sum()
     }
 
