@@ -168,9 +168,14 @@ impl Drop for Sandbox {
 /// Tokio runtime. The schema is loaded once per path and process.
 pub async fn start(config: Config) -> anyhow::Result<Sandbox> {
     let schema_path = config.schema_path.clone();
-    let schema = tokio::task::spawn_blocking(move || schema::load_cached(&schema_path))
-        .await
-        .context("the schema loading task failed")??;
+    let schema = tokio::task::spawn_blocking(move || {
+        // The phone number metadata loads on first use, which is slow in debug builds, so
+        // it is loaded here rather than during the first request.
+        store::phone_is_valid("+14155552671");
+        schema::load_cached(&schema_path)
+    })
+    .await
+    .context("the schema loading task failed")??;
 
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
         .await
