@@ -2,8 +2,12 @@
 
 mod fallback;
 pub mod ledger;
+pub mod ledger_dynamo;
+pub mod ledger_memory;
 pub mod path;
 
+pub use ledger_dynamo::{DynamoFailureLog, DynamoOrderLedger};
+pub use ledger_memory::{MemoryFailureLog, MemoryOrderLedger};
 pub use path::{fulfil_free, fulfil_payment, OrderDeps, OrderError, OrderOutcome, OrderSettings, PaidIntent};
 
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,8 @@
 //! | ------------------------ | ----------------------------- | -------------- |
 //! | registration             | `REGISTRATION#<uuid>`         | `REGISTRATION` |
 //! | PaymentIntent link       | `PAYMENT_INTENT#<pi id>`      | `REGISTRATION` |
+//! | order record             | `PAYMENT_INTENT#<pi id>`      | `ORDER`        |
+//! | order failure            | `FAILURE`                     | `<pi id>`      |
 
 use uuid::Uuid;
 
@@ -23,7 +25,13 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub mod sort_key {
     /// The registration record, or the link from a PaymentIntent to it.
     pub const REGISTRATION: &str = "REGISTRATION";
+    /// The order-ledger record of a PaymentIntent.
+    pub const ORDER: &str = "ORDER";
 }
+
+/// Partition key of every order failure. Its sort key is the PaymentIntent id, so all
+/// failures share one partition and are listed with a `Query` instead of a `Scan`.
+pub const FAILURE_PARTITION: &str = "FAILURE";
 
 /// The primary key of one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +56,14 @@ impl ItemKey {
             sk: sort_key::REGISTRATION,
         }
     }
+
+    /// Key of the order-ledger record of PaymentIntent `payment_intent_id`.
+    pub fn order(payment_intent_id: &str) -> Self {
+        Self {
+            pk: format!("PAYMENT_INTENT#{payment_intent_id}"),
+            sk: sort_key::ORDER,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +83,12 @@ mod tests {
         let key = ItemKey::payment_intent_link("pi_123");
         assert_eq!(key.pk, "PAYMENT_INTENT#pi_123");
         assert_eq!(key.sk, "REGISTRATION");
+    }
+
+    #[test]
+    fn order_key_format() {
+        let key = ItemKey::order("pi_123");
+        assert_eq!(key.pk, "PAYMENT_INTENT#pi_123");
+        assert_eq!(key.sk, "ORDER");
     }
 }
