@@ -1,7 +1,13 @@
 //! Shopify: the Admin GraphQL client and the mapping from a paid registration to
 //! `orderCreate` variables.
 
+mod client;
 pub mod order_input;
+
+pub use client::{
+    CallStats, RetryTimer, ShopifyClient, ShopifyConfig, ShopifyConfigError, ShopifyCredentials,
+    ShopifySecret, TokioTimer, DEFAULT_API_VERSION, ORDERS_BY_SOURCE_QUERY, ORDER_CREATE_MUTATION,
+};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
