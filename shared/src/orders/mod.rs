@@ -8,7 +8,9 @@ pub mod path;
 
 pub use ledger_dynamo::{DynamoFailureLog, DynamoOrderLedger};
 pub use ledger_memory::{MemoryFailureLog, MemoryOrderLedger};
-pub use path::{fulfil_free, fulfil_payment, OrderDeps, OrderError, OrderOutcome, OrderSettings, PaidIntent};
+pub use path::{
+    fulfil_free, fulfil_payment, OrderDeps, OrderError, OrderOutcome, OrderSettings, PaidIntent,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -203,7 +203,9 @@ async fn create_exactly_once(
     // Only a takeover can find an order from an earlier attempt, so the usual path makes a
     // single Shopify call.
     if takeover {
-        match deps.shopify.find_order_by_source(pi).await {
+        let found = deps.shopify.find_order_by_source(pi).await;
+        count_retries(deps, tally);
+        match found {
             Ok(Some(order)) => {
                 tracing::info!(payment_intent = %pi, order = %order.name, "found the order of an earlier attempt");
                 finish(deps, pi, &order, attempt).await?;
@@ -222,7 +224,7 @@ async fn create_exactly_once(
         .map_or(record.registration.event_id.clone(), |event| {
             event.name.clone()
         });
-    match create_with_fallbacks(deps, record, facts, &event_name).await {
+    match create_with_fallbacks(deps, record, facts, &event_name, tally).await {
         Ok(order) => {
             finish(deps, pi, &order, attempt).await?;
             tally.add(Counter::OrdersCreated);
@@ -242,6 +244,7 @@ async fn create_with_fallbacks(
     record: &StoredRegistration,
     facts: &PaymentFacts,
     event_name: &str,
+    tally: &mut Tally,
 ) -> Result<CreatedOrder, ShopifyError> {
     let mut options = MappingOptions {
         source_name: deps.settings.source_name.clone(),
@@ -249,7 +252,9 @@ async fn create_with_fallbacks(
     };
     loop {
         let variables = order_variables(record, facts, event_name, &options);
-        let errors = match deps.shopify.create_order(&variables).await {
+        let result = deps.shopify.create_order(&variables).await;
+        count_retries(deps, tally);
+        let errors = match result {
             Err(ShopifyError::UserErrors(errors)) => errors,
             other => return other,
         };
@@ -265,6 +270,13 @@ async fn create_with_fallbacks(
             return Err(ShopifyError::UserErrors(errors));
         }
     }
+}
+
+/// Adds the last Shopify call's retries and throttle waits to the tally.
+fn count_retries(deps: &OrderDeps, tally: &mut Tally) {
+    let (retries, throttles) = deps.shopify.last_call_retries();
+    tally.add_many(Counter::ShopifyRetries, u64::from(retries));
+    tally.add_many(Counter::ShopifyThrottles, u64::from(throttles));
 }
 
 async fn finish(
@@ -293,9 +305,6 @@ async fn fail(
     let reason = failure_reason(&error);
     let now = deps.clock.now().unix_timestamp();
     tracing::error!(payment_intent = %pi, attempt = attempts, reason = %reason, "order creation failed");
-    if matches!(error, OrderError::Shopify(ShopifyError::Throttled { .. })) {
-        tally.add(Counter::ShopifyThrottles);
-    }
     tally.add(Counter::OrdersFailed);
     tally.last_failure = Some((now, reason.clone()));
 

@@ -473,6 +473,17 @@ impl OrderGateway for ShopifyClient {
         self.find_order_by_source_within(source_identifier, self.config.retry_budget)
             .await
     }
+
+    fn last_call_retries(&self) -> (u32, u32) {
+        let stats = self.last_call_stats();
+        (stats.retries, stats.throttles)
+    }
+
+    fn api_version_drift(&self) -> Option<(String, String)> {
+        let served = self.served_api_version()?;
+        let requested = self.requested_api_version();
+        (served != requested).then(|| (requested.to_owned(), served))
+    }
 }
 
 /// What one call has used up of the retries that are limited per call.

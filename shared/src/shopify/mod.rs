@@ -99,4 +99,15 @@ pub trait OrderGateway: Send + Sync {
         &self,
         source_identifier: &str,
     ) -> Result<Option<CreatedOrder>, ShopifyError>;
+
+    /// Retries and throttle waits of the last call, as `(retries, throttles)`, for the
+    /// daily metrics. Gateways that never retry keep the default of zero.
+    fn last_call_retries(&self) -> (u32, u32) {
+        (0, 0)
+    }
+
+    /// The API version Shopify said it served, when it differs from the requested one.
+    fn api_version_drift(&self) -> Option<(String, String)> {
+        None
+    }
 }
