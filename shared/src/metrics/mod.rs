@@ -118,6 +118,38 @@ pub trait MetricsSink: Send + Sync {
     async fn record(&self, tally: &Tally, now: i64);
 }
 
+/// One UTC day's stored metrics, as system-health reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DayMetrics {
+    /// The day as `YYYY-MM-DD`.
+    pub date: String,
+    /// Every counter, zero when it never moved that day.
+    pub counts: Vec<(Counter, u64)>,
+    /// Unix seconds of the day's last order created.
+    pub last_order_at: Option<i64>,
+    /// Unix seconds of the day's last failure.
+    pub last_failure_at: Option<i64>,
+    /// The last failure's short reason, without personal data.
+    pub last_failure_reason: Option<String>,
+}
+
+impl DayMetrics {
+    /// The count of `counter`.
+    pub fn count(&self, counter: Counter) -> u64 {
+        self.counts
+            .iter()
+            .find(|(known, _)| *known == counter)
+            .map_or(0, |(_, count)| *count)
+    }
+}
+
+/// Reads stored daily metrics.
+#[async_trait]
+pub trait MetricsReader: Send + Sync {
+    /// The metrics of the UTC day `date` (`YYYY-MM-DD`); all zero when nothing was stored.
+    async fn day(&self, date: &str) -> Result<DayMetrics, crate::store::StoreError>;
+}
+
 /// A sink that drops everything, for tools that do not count.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoMetrics;
