@@ -3,6 +3,7 @@
 
 pub mod create_intent;
 pub mod health;
+pub mod system_health;
 mod quote_view;
 pub mod validate_discount;
 pub mod webhook;

@@ -272,6 +272,16 @@ impl ShopifyClient {
         Ok(matches.into_iter().next())
     }
 
+    /// Reads the shop's name within `budget`, to check the credentials and learn the API
+    /// version Shopify serves (then in [`ShopifyClient::served_api_version`]).
+    pub async fn check_connection(&self, budget: Duration) -> Result<String, ShopifyError> {
+        let data = self.call(Operation::ShopName, &json!({}), budget).await?;
+        data["shop"]["name"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ShopifyError::Server("the shop query returned no name".to_owned()))
+    }
+
     /// Sends `operation` until it succeeds, fails for good, or the next retry would not
     /// fit in `budget`, and returns the response's `data` object.
     async fn call(

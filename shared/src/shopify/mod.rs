@@ -111,3 +111,25 @@ pub trait OrderGateway: Send + Sync {
         None
     }
 }
+
+/// A cheap check of the Shopify connection, for system-health.
+#[async_trait]
+pub trait ShopifyProbe: Send + Sync {
+    /// The API version the client asks for.
+    fn requested_api_version(&self) -> String;
+
+    /// Makes one small call and returns the API version Shopify said it served.
+    async fn served_api_version(&self) -> Result<String, ShopifyError>;
+}
+
+#[async_trait]
+impl ShopifyProbe for ShopifyClient {
+    fn requested_api_version(&self) -> String {
+        ShopifyClient::requested_api_version(self).to_owned()
+    }
+
+    async fn served_api_version(&self) -> Result<String, ShopifyError> {
+        self.check_connection(Duration::from_secs(5)).await?;
+        Ok(ShopifyClient::served_api_version(self).unwrap_or_else(|| self.requested_api_version().to_owned()))
+    }
+}

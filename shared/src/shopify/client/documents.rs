@@ -38,11 +38,22 @@ query OrdersBySourceIdentifier($query: String!) {
 }
 ";
 
+/// Reads the shop's name: the cheapest call that proves the token works and shows which API
+/// version Shopify serves.
+pub const SHOP_NAME_QUERY: &str = "\
+query ShopName {
+  shop {
+    name
+  }
+}
+";
+
 /// A GraphQL operation the client runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Operation {
     CreateOrder,
     FindOrdersBySource,
+    ShopName,
 }
 
 impl Operation {
@@ -51,6 +62,7 @@ impl Operation {
         match self {
             Operation::CreateOrder => "orderCreate",
             Operation::FindOrdersBySource => "orders",
+            Operation::ShopName => "shop",
         }
     }
 
@@ -58,6 +70,7 @@ impl Operation {
         match self {
             Operation::CreateOrder => ORDER_CREATE_MUTATION,
             Operation::FindOrdersBySource => ORDERS_BY_SOURCE_QUERY,
+            Operation::ShopName => SHOP_NAME_QUERY,
         }
     }
 }
