@@ -223,7 +223,9 @@ fn event_error(error: serde_path_to_error::Error<serde_json::Error>, prefix: &st
 }
 
 /// Reads metadata as text values. Absent and null metadata become an empty map.
-fn metadata_as_text<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+pub(super) fn metadata_as_text<'de, D>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error>
 where
     D: Deserializer<'de>,
 {
@@ -242,7 +244,7 @@ where
 }
 
 /// Reads `latest_charge`, which is a charge id, an expanded charge object or null.
-fn charge_id<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+pub(super) fn charge_id<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
 where
     D: Deserializer<'de>,
 {

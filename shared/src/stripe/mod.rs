@@ -1,6 +1,7 @@
 //! Stripe: PaymentIntents through the REST API, and webhook signatures.
 
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 pub mod client;
 pub mod event;
@@ -37,9 +38,21 @@ pub struct CreatePaymentIntent {
 pub struct PaymentIntent {
     pub id: String,
     pub client_secret: String,
+    /// Amount in minor units.
     pub amount: i64,
+    /// Amount received in minor units. `None` when Stripe left the field out or sent null.
+    pub amount_received: Option<i64>,
     pub currency: String,
     pub status: String,
+    /// `true` for a live-mode PaymentIntent and `false` for test mode.
+    pub livemode: bool,
+    /// Metadata values as text. A value that is not a JSON string is kept as its compact
+    /// JSON text, such as `2`, `true` or `null`.
+    pub metadata: BTreeMap<String, String>,
+    /// Id of the latest charge, read from a plain id or from an expanded charge object.
+    pub latest_charge: Option<String>,
+    /// Unix time in seconds at which Stripe created the PaymentIntent.
+    pub created: i64,
 }
 
 /// A failed Stripe call, with nothing of Stripe's raw body or our key in the message.

@@ -1,7 +1,9 @@
 //! Stripe's wire format: form-encoded request bodies and the JSON fields we read back.
 
+use super::event::{charge_id, metadata_as_text};
 use super::{CreatePaymentIntent, PaymentIntent};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Maximum length of one part of a rejection's `kind`. Stripe's error types and codes are
 /// far shorter, so a longer value is not one of them.
@@ -56,13 +58,24 @@ struct PaymentIntentBody {
     id: String,
     client_secret: Option<String>,
     amount: i64,
+    amount_received: Option<i64>,
     currency: String,
     status: String,
+    livemode: bool,
+    #[serde(default, deserialize_with = "metadata_as_text")]
+    metadata: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "charge_id")]
+    latest_charge: Option<String>,
+    created: i64,
 }
 
 /// Parses a PaymentIntent response, or returns `None` when a field we need is missing or
 /// has the wrong type. The caller must not put the body or the parse error into a message,
 /// because serde's errors quote values from the body.
+///
+/// `livemode` and `created` are required because Stripe sends them on every PaymentIntent
+/// and an order made from a guessed mode would be wrong. Absent or null metadata reads as
+/// empty, and an absent or null `amount_received` or `latest_charge` as `None`.
 pub(super) fn parse_payment_intent(body: &[u8]) -> Option<PaymentIntent> {
     let parsed: PaymentIntentBody = serde_json::from_slice(body).ok()?;
     Some(PaymentIntent {
@@ -71,8 +84,13 @@ pub(super) fn parse_payment_intent(body: &[u8]) -> Option<PaymentIntent> {
         // string means that the response left it out, as a fake Stripe might.
         client_secret: parsed.client_secret.unwrap_or_default(),
         amount: parsed.amount,
+        amount_received: parsed.amount_received,
         currency: parsed.currency,
         status: parsed.status,
+        livemode: parsed.livemode,
+        metadata: parsed.metadata,
+        latest_charge: parsed.latest_charge,
+        created: parsed.created,
     })
 }
 
@@ -229,11 +247,16 @@ mod tests {
             "id": "pi_123",
             "object": "payment_intent",
             "amount": 11691,
+            "amount_received": 0,
             "currency": "usd",
             "status": "requires_payment_method",
             "client_secret": "pi_123_secret_456",
+            "livemode": false,
+            "created": 1800000000,
             "metadata": {"registration_id": "x"},
-            "next_action": null
+            "latest_charge": null,
+            "next_action": null,
+            "payment_method_options": {"card": {"request_three_d_secure": "automatic"}}
         }"#;
 
         let intent = parse_payment_intent(body).unwrap();
@@ -241,13 +264,101 @@ mod tests {
         assert_eq!(intent.id, "pi_123");
         assert_eq!(intent.client_secret, "pi_123_secret_456");
         assert_eq!(intent.amount, 11_691);
+        assert_eq!(intent.amount_received, Some(0));
         assert_eq!(intent.currency, "usd");
         assert_eq!(intent.status, "requires_payment_method");
+        assert!(!intent.livemode);
+        assert_eq!(intent.created, 1_800_000_000);
+        assert_eq!(intent.metadata.get("registration_id").unwrap(), "x");
+        assert_eq!(intent.latest_charge, None);
+    }
+
+    #[test]
+    fn payment_intent_reads_succeeded_payment() {
+        let body = br#"{
+            "id": "pi_123",
+            "amount": 11691,
+            "amount_received": 11691,
+            "currency": "usd",
+            "status": "succeeded",
+            "livemode": true,
+            "created": 1800000000,
+            "metadata": {"registration_id": "9b2f3c1e", "f_club": "Harbor & Bay RC"},
+            "latest_charge": "ch_456"
+        }"#;
+
+        let intent = parse_payment_intent(body).unwrap();
+
+        assert_eq!(intent.amount_received, Some(11_691));
+        assert!(intent.livemode);
+        assert_eq!(intent.latest_charge.as_deref(), Some("ch_456"));
+        assert_eq!(intent.metadata.len(), 2);
+        assert_eq!(intent.metadata.get("f_club").unwrap(), "Harbor & Bay RC");
+        assert_eq!(intent.client_secret, "");
+    }
+
+    #[test]
+    fn payment_intent_reads_expanded_charge() {
+        let body = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "succeeded", "livemode": false, "created": 1800000000,
+            "latest_charge": {"id": "ch_789", "object": "charge", "amount": 500}}"#;
+
+        let intent = parse_payment_intent(body).unwrap();
+
+        assert_eq!(intent.latest_charge.as_deref(), Some("ch_789"));
+    }
+
+    #[test]
+    fn payment_intent_metadata_values_become_text() {
+        let body = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "succeeded", "livemode": false, "created": 1800000000,
+            "metadata": {"quantity": 2, "paid": true, "note": null, "days": ["a"]}}"#;
+
+        let intent = parse_payment_intent(body).unwrap();
+
+        assert_eq!(intent.metadata.get("quantity").unwrap(), "2");
+        assert_eq!(intent.metadata.get("paid").unwrap(), "true");
+        assert_eq!(intent.metadata.get("note").unwrap(), "null");
+        assert_eq!(intent.metadata.get("days").unwrap(), r#"["a"]"#);
+    }
+
+    #[test]
+    fn payment_intent_accepts_null_optional_fields() {
+        let body = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "processing", "livemode": false, "created": 1800000000,
+            "amount_received": null, "metadata": null}"#;
+
+        let intent = parse_payment_intent(body).unwrap();
+
+        assert_eq!(intent.amount_received, None);
+        assert!(intent.metadata.is_empty());
+        assert_eq!(intent.latest_charge, None);
     }
 
     #[test]
     fn payment_intent_without_amount_is_invalid() {
-        let body = br#"{"id": "pi_123", "currency": "usd", "status": "canceled"}"#;
+        let body = br#"{"id": "pi_123", "currency": "usd", "status": "canceled",
+            "livemode": false, "created": 1800000000}"#;
+
+        assert_eq!(parse_payment_intent(body), None);
+    }
+
+    #[test]
+    fn payment_intent_without_livemode_or_created_is_invalid() {
+        let without_livemode = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "succeeded", "created": 1800000000}"#;
+        let without_created = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "succeeded", "livemode": false}"#;
+
+        assert_eq!(parse_payment_intent(without_livemode), None);
+        assert_eq!(parse_payment_intent(without_created), None);
+    }
+
+    #[test]
+    fn payment_intent_with_malformed_charge_is_invalid() {
+        let body = br#"{"id": "pi_123", "amount": 500, "currency": "usd",
+            "status": "succeeded", "livemode": false, "created": 1800000000,
+            "latest_charge": 42}"#;
 
         assert_eq!(parse_payment_intent(body), None);
     }

@@ -53,8 +53,13 @@ impl PaymentGateway for RecordingGateway {
             id: format!("pi_fake_{number}"),
             client_secret: format!("pi_fake_{number}_secret_test"),
             amount: request.amount,
+            amount_received: Some(0),
             currency: request.currency.clone(),
             status: "requires_payment_method".to_owned(),
+            livemode: false,
+            metadata: request.metadata.iter().cloned().collect(),
+            latest_charge: None,
+            created: 1_800_000_000,
         };
         state.intents.push(intent.clone());
         Ok(intent)

@@ -43,7 +43,7 @@ fn intent_json(id: &str, status: &str) -> String {
     format!(
         r#"{{"id": "{id}", "object": "payment_intent", "amount": 11691, "currency": "usd",
             "status": "{status}", "client_secret": "{id}_secret_xyz", "livemode": false,
-            "metadata": {{}}}}"#
+            "created": 1800000000, "metadata": {{}}}}"#
     )
 }
 
