@@ -197,6 +197,18 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(config)
 }
 
+/// Builds a Secrets Manager client for moto, with fake static credentials.
+pub fn secretsmanager_client() -> aws_sdk_secretsmanager::Client {
+    let credentials = Credentials::new("testing", "testing", None, None, "moto");
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(moto_url())
+        .region(Region::new(AWS_REGION))
+        .credentials_provider(credentials)
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
 /// A DynamoDB table in moto that belongs to one test.
 pub struct TestTable {
     pub client: aws_sdk_dynamodb::Client,

@@ -1,8 +1,15 @@
 //! Where the functions get their secrets.
 
 mod app;
+mod env;
+mod manager;
 
 pub use app::AppSecrets;
+pub use env::{
+    load_dotenv, secret_store_from_env, EnvSecretStore, RELOAD_INTERVAL_VARIABLE,
+    SECRETS_ARN_VARIABLE,
+};
+pub use manager::{SecretsManagerStore, DEFAULT_MIN_RELOAD_INTERVAL};
 
 use crate::stripe::signature::WebhookSecret;
 use async_trait::async_trait;
