@@ -7,6 +7,12 @@ use async_trait::async_trait;
 use serde::Serialize;
 use std::sync::Mutex;
 
+pub mod dynamo;
+pub mod emf;
+
+pub use dynamo::DynamoMetrics;
+pub use emf::EmfMetrics;
+
 /// One daily counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -10,6 +10,7 @@
 //! | PaymentIntent link       | `PAYMENT_INTENT#<pi id>`      | `REGISTRATION` |
 //! | order record             | `PAYMENT_INTENT#<pi id>`      | `ORDER`        |
 //! | order failure            | `FAILURE`                     | `<pi id>`      |
+//! | daily metrics            | `METRICS#<YYYY-MM-DD>`        | `DAY`          |
 
 use uuid::Uuid;
 
@@ -27,6 +28,8 @@ pub mod sort_key {
     pub const REGISTRATION: &str = "REGISTRATION";
     /// The order-ledger record of a PaymentIntent.
     pub const ORDER: &str = "ORDER";
+    /// The metrics of one UTC day.
+    pub const DAY: &str = "DAY";
 }
 
 /// Partition key of every order failure. Its sort key is the PaymentIntent id, so all
@@ -64,6 +67,14 @@ impl ItemKey {
             sk: sort_key::ORDER,
         }
     }
+
+    /// Key of the metrics item of the UTC day `date`, written as `YYYY-MM-DD`.
+    pub fn metrics_day(date: &str) -> Self {
+        Self {
+            pk: format!("METRICS#{date}"),
+            sk: sort_key::DAY,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -90,5 +101,12 @@ mod tests {
         let key = ItemKey::order("pi_123");
         assert_eq!(key.pk, "PAYMENT_INTENT#pi_123");
         assert_eq!(key.sk, "ORDER");
+    }
+
+    #[test]
+    fn metrics_day_key_format() {
+        let key = ItemKey::metrics_day("2027-01-31");
+        assert_eq!(key.pk, "METRICS#2027-01-31");
+        assert_eq!(key.sk, "DAY");
     }
 }
