@@ -11,6 +11,7 @@ test: toolchain peers
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(WITH_PEERS) cargo test --workspace
+	$(MAKE) --no-print-directory demo
 
 ## Add rustfmt and clippy to the Rust toolchain (no download when present).
 toolchain:
@@ -24,9 +25,7 @@ peers:
 peers-shell: peers
 	$(WITH_PEERS) $${SHELL:-bash}
 
-# --- demo -----------------------------------------------------------------
-# Placeholder: another change replaces this target with the real demo.
-demo:
-	@echo "make demo: not yet available" >&2
-	@exit 1
-# --- end of demo ----------------------------------------------------------
+## Run one sample registration end to end on this machine: localstripe, moto, the
+## Shopify sandbox and the dev server, then print the Shopify order and the day's metrics.
+demo: peers
+	$(WITH_PEERS) cargo run -q -p dev-server --bin demo

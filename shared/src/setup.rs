@@ -8,15 +8,22 @@
 //! - `DEFAULT_PHONE_REGION` (default `US`): region for phone numbers without a country code.
 //! - `FORM_MAX_FIELDS`, `FORM_MAX_FIELD_NAME_CHARS`, `FORM_MAX_FIELD_VALUE_CHARS`: limits on
 //!   the registration form's extra fields (defaults 100, 64 and 5000).
-//! - `STRIPE_SECRET_KEY` (required where Stripe is called), `STRIPE_API_BASE`,
-//!   `STRIPE_API_VERSION`, `STRIPE_RECEIPT_EMAIL` (`true` to let Stripe send its own
-//!   receipt), `STRIPE_STATEMENT_DESCRIPTOR_SUFFIX`.
-//! - `SHOPIFY_SHOP` (required where orders are created): `example.myshopify.com`;
-//!   `SHOPIFY_API_VERSION` (default `2026-10`); and either `SHOPIFY_ACCESS_TOKEN`, or
-//!   `SHOPIFY_CLIENT_ID` with `SHOPIFY_CLIENT_SECRET` for the client-credentials grant.
+//! - `SECRETS_ARN`: the Secrets Manager secret with every key (see `AppSecrets`). Without
+//!   it the keys come from `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRETS`,
+//!   `SHOPIFY_ACCESS_TOKEN` (or `SHOPIFY_CLIENT_ID` and `SHOPIFY_CLIENT_SECRET`) and
+//!   `HEALTH_API_KEY`, for local runs (also from a `.env` file).
+//! - `STRIPE_API_BASE`, `STRIPE_API_VERSION`, `STRIPE_RECEIPT_EMAIL` (`true` to let Stripe
+//!   send its own receipt), `STRIPE_STATEMENT_DESCRIPTOR_SUFFIX`.
+//! - `METRICS_NAMESPACE` (default `RegistrationPipeline`), `METRICS_SERVICE` (default
+//!   `registration-pipeline`): where the CloudWatch metrics go; `METRICS_TTL_DAYS`
+//!   (default 90): how long daily metrics are kept.
+//! - `SHOPIFY_SHOP` (required where orders are created): `example.myshopify.com`, or a
+//!   loopback URL for the local sandbox; `SHOPIFY_API_VERSION` (default `2026-10`).
 //! - `ORDER_LEASE_SECONDS` (default 60), `ORDER_SOURCE_NAME`: see `OrderSettings`.
-//! - `STRIPE_WEBHOOK_SECRETS` (required by the webhook): comma-separated signing secrets;
-//!   `WEBHOOK_TOLERANCE_SECONDS` (default 300).
+//! - `WEBHOOK_TOLERANCE_SECONDS` (default 300).
+//! - `HEALTH_CRITICAL_PENDING_FAILURES` (5), `HEALTH_CRITICAL_SUCCESS_RATE` (0.8),
+//!   `HEALTH_DEGRADED_SUCCESS_RATE` (0.98), `HEALTH_DEGRADED_SIGNATURE_FAILURES` (10),
+//!   `HEALTH_MIN_ORDERS_FOR_RATE` (5): the system-health thresholds.
 //! - `LIVEMODE` (default `false`): set `true` in production so that orders of free
 //!   registrations are real Shopify orders, not test orders.
 
@@ -25,14 +32,15 @@ use crate::clock::Clock;
 use crate::config::{self, ConfigError};
 use crate::form::FormLimits;
 use crate::handlers::create_intent::CheckoutSettings;
+use crate::handlers::system_health::HealthThresholds;
+use crate::metrics::{DynamoMetrics, EmfMetrics, MetricsSink};
 use crate::orders::{DynamoFailureLog, DynamoOrderLedger, OrderDeps, OrderSettings};
-use crate::secrets::StaticWebhookSecrets;
+use crate::secrets::{secret_store_from_env, AppSecrets, SecretStore, SecretsError};
 use crate::shopify::{
     ShopifyClient, ShopifyConfig, ShopifyConfigError, ShopifyCredentials, ShopifySecret,
 };
 use crate::store::DynamoRegistrationStore;
-use crate::stripe::signature::WebhookSecret;
-use crate::stripe::{StripeClient, StripeConfig, StripeConfigError, StripeSecretKey};
+use crate::stripe::{StripeClient, StripeConfig, StripeConfigError};
 use std::sync::Arc;
 
 /// A dependency that could not be built at cold start.
@@ -46,6 +54,8 @@ pub enum SetupError {
     Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
     Shopify(#[from] ShopifyConfigError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
 }
 
 /// How long order-ledger records and failures are kept.
@@ -82,9 +92,11 @@ pub fn checkout_settings() -> Result<CheckoutSettings, ConfigError> {
     })
 }
 
-/// Builds the Stripe client from `STRIPE_SECRET_KEY` and the optional Stripe settings.
-pub fn stripe_client() -> Result<StripeClient, SetupError> {
-    let key = StripeSecretKey::new(config::required("STRIPE_SECRET_KEY")?);
+/// Builds the Stripe client from the secrets' Stripe key and the optional Stripe settings.
+pub fn stripe_client(secrets: &AppSecrets) -> Result<StripeClient, SetupError> {
+    let key = secrets
+        .stripe_key()
+        .ok_or_else(|| missing_secret("stripe_secret_key", "STRIPE_SECRET_KEY"))?;
     let defaults = StripeConfig::default();
     let stripe_config = StripeConfig {
         base_url: config::optional("STRIPE_API_BASE").unwrap_or(defaults.base_url.clone()),
@@ -99,29 +111,83 @@ pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
+/// Builds the secret store (Secrets Manager with `SECRETS_ARN`, else the environment) and
+/// loads the secrets once, at cold start.
+pub async fn secrets(
+    aws: &aws_config::SdkConfig,
+) -> Result<(Arc<dyn SecretStore>, Arc<AppSecrets>), SetupError> {
+    let store = secret_store_from_env(aws).await?;
+    let secrets = store.secrets().await?;
+    Ok((store, secrets))
+}
+
+/// Reads the system-health thresholds from `HEALTH_*` settings.
+pub fn health_thresholds() -> Result<HealthThresholds, ConfigError> {
+    let defaults = HealthThresholds::default();
+    Ok(HealthThresholds {
+        critical_pending_failures: config::parse_or(
+            "HEALTH_CRITICAL_PENDING_FAILURES",
+            defaults.critical_pending_failures,
+        )?,
+        critical_success_rate: config::parse_or(
+            "HEALTH_CRITICAL_SUCCESS_RATE",
+            defaults.critical_success_rate,
+        )?,
+        degraded_success_rate: config::parse_or(
+            "HEALTH_DEGRADED_SUCCESS_RATE",
+            defaults.degraded_success_rate,
+        )?,
+        degraded_signature_failures: config::parse_or(
+            "HEALTH_DEGRADED_SIGNATURE_FAILURES",
+            defaults.degraded_signature_failures,
+        )?,
+        min_orders_for_rate: config::parse_or(
+            "HEALTH_MIN_ORDERS_FOR_RATE",
+            defaults.min_orders_for_rate,
+        )?,
+    })
+}
+
 /// Reads `TABLE_NAME`.
 pub fn table_name() -> Result<String, ConfigError> {
     config::required("TABLE_NAME")
 }
 
-/// Builds the Shopify client from the `SHOPIFY_*` settings.
-pub fn shopify_client() -> Result<ShopifyClient, SetupError> {
+/// Builds the Shopify client from `SHOPIFY_SHOP`, `SHOPIFY_API_VERSION` and the secrets'
+/// Shopify credentials.
+pub fn shopify_client(secrets: &AppSecrets) -> Result<ShopifyClient, SetupError> {
     let mut shopify_config = ShopifyConfig::new(config::required("SHOPIFY_SHOP")?);
     if let Some(version) = config::optional("SHOPIFY_API_VERSION") {
         shopify_config.api_version = version;
     }
-    let credentials = match config::optional("SHOPIFY_ACCESS_TOKEN") {
-        Some(token) => ShopifyCredentials::AccessToken(ShopifySecret::new(token)),
-        None => ShopifyCredentials::ClientCredentials {
-            client_id: config::required("SHOPIFY_CLIENT_ID").map_err(|mut error| {
-                error.message =
-                    "is not set, and neither is SHOPIFY_ACCESS_TOKEN; set one of them".to_owned();
-                error
-            })?,
-            client_secret: ShopifySecret::new(config::required("SHOPIFY_CLIENT_SECRET")?),
+    let present = |value: &Option<String>| value.clone().filter(|text| !text.is_empty());
+    let credentials = match (
+        present(&secrets.shopify_access_token),
+        present(&secrets.shopify_client_id),
+        present(&secrets.shopify_client_secret),
+    ) {
+        (Some(token), _, _) => ShopifyCredentials::AccessToken(ShopifySecret::new(token)),
+        (None, Some(client_id), Some(client_secret)) => ShopifyCredentials::ClientCredentials {
+            client_id,
+            client_secret: ShopifySecret::new(client_secret),
         },
+        _ => {
+            return Err(missing_secret(
+                "shopify_access_token (or shopify_client_id and shopify_client_secret)",
+                "SHOPIFY_ACCESS_TOKEN",
+            ))
+        }
     };
     Ok(ShopifyClient::new(shopify_config, credentials)?)
+}
+
+fn missing_secret(field: &str, variable: &str) -> SetupError {
+    SetupError::Config(ConfigError {
+        name: field.to_owned(),
+        message: format!(
+            "is missing: fill it in the secret named by SECRETS_ARN, or set {variable} for local runs"
+        ),
+    })
 }
 
 /// Reads the order path's settings.
@@ -137,6 +203,7 @@ pub fn order_settings() -> Result<OrderSettings, ConfigError> {
 /// Builds the order path over the DynamoDB table and Shopify.
 pub fn order_deps(
     aws: &aws_config::SdkConfig,
+    secrets: &AppSecrets,
     catalog: Arc<Catalog>,
     clock: Arc<dyn Clock>,
 ) -> Result<OrderDeps, SetupError> {
@@ -156,19 +223,23 @@ pub fn order_deps(
             &table,
             ORDER_RECORD_TTL_SECONDS,
         )),
-        shopify: Arc::new(shopify_client()?),
+        shopify: Arc::new(shopify_client(secrets)?),
         settings: order_settings()?,
     })
 }
 
-/// Reads the webhook signing secrets from `STRIPE_WEBHOOK_SECRETS`.
-pub fn webhook_secrets() -> Result<StaticWebhookSecrets, ConfigError> {
-    let list = config::required("STRIPE_WEBHOOK_SECRETS")?;
-    let secrets = list
-        .split(',')
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .filter_map(|value| WebhookSecret::new(value).ok())
-        .collect();
-    Ok(StaticWebhookSecrets(secrets))
+/// Builds the metrics sink: daily counters in DynamoDB, and CloudWatch Embedded Metric
+/// Format lines for the alarms.
+pub fn metrics(aws: &aws_config::SdkConfig) -> Result<Arc<dyn MetricsSink>, SetupError> {
+    let ttl_days: i64 = config::parse_or("METRICS_TTL_DAYS", 90)?;
+    let store = DynamoMetrics::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        table_name()?,
+        ttl_days * 24 * 3600,
+    );
+    let namespace =
+        config::optional("METRICS_NAMESPACE").unwrap_or_else(|| "RegistrationPipeline".to_owned());
+    let service =
+        config::optional("METRICS_SERVICE").unwrap_or_else(|| "registration-pipeline".to_owned());
+    Ok(Arc::new(EmfMetrics::new(store, namespace, service)))
 }

@@ -106,6 +106,7 @@ async fn start_stack() -> Stack {
             function_name: "end-to-end".to_owned(),
             version: "test",
         },
+        system_health: None,
     };
     let server = dev_server::start("127.0.0.1:0".parse().unwrap(), Arc::new(routes))
         .await

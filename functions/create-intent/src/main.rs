@@ -5,7 +5,6 @@ use shared::catalog::Catalog;
 use shared::clock::{Clock, SystemClock};
 use shared::config;
 use shared::handlers::create_intent::{handle, CreateIntentDeps};
-use shared::metrics::NoMetrics;
 use shared::setup;
 use std::sync::Arc;
 
@@ -14,16 +13,17 @@ async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let cors = Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default());
     let aws = setup::aws_config().await;
+    let (_, secrets) = setup::secrets(&aws).await?;
     let catalog = Arc::new(Catalog::bundled()?);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let orders = setup::order_deps(&aws, catalog.clone(), clock.clone())?;
+    let orders = setup::order_deps(&aws, &secrets, catalog.clone(), clock.clone())?;
     let deps = CreateIntentDeps {
         catalog,
         clock,
-        gateway: Arc::new(setup::stripe_client()?),
+        gateway: Arc::new(setup::stripe_client(&secrets)?),
         store: orders.registrations.clone(),
         orders,
-        metrics: Arc::new(NoMetrics),
+        metrics: setup::metrics(&aws)?,
         settings: setup::checkout_settings()?,
     };
     api::run(Route::CreatePaymentIntent, cors, |request| {

@@ -1,7 +1,13 @@
-//! Lambda function for `GET /api/health`.
+//! Lambda function for `GET /api/health` (liveness, no I/O) and `GET /api/system-health`.
 
 use shared::api::{self, Cors, Route};
-use shared::handlers::health::{handle, HealthInfo};
+use shared::clock::SystemClock;
+use shared::handlers::health::{self, HealthInfo};
+use shared::handlers::system_health::{self, SystemHealthDeps};
+use shared::metrics::DynamoMetrics;
+use shared::orders::DynamoFailureLog;
+use shared::setup;
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -11,8 +17,26 @@ async fn main() -> Result<(), lambda_http::Error> {
             .unwrap_or_else(|| "health".to_owned()),
         version: env!("CARGO_PKG_VERSION"),
     };
-    api::run(Route::Health, Cors::default(), |request| {
-        handle(&info, request)
+    let aws = setup::aws_config().await;
+    let (store, secrets) = setup::secrets(&aws).await?;
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let table = setup::table_name()?;
+    let system = SystemHealthDeps {
+        metrics: Arc::new(DynamoMetrics::new(client.clone(), &table, 0)),
+        failures: Arc::new(DynamoFailureLog::new(client, &table, 0)),
+        secrets: store,
+        shopify: Arc::new(setup::shopify_client(&secrets)?),
+        clock: Arc::new(SystemClock),
+        thresholds: setup::health_thresholds()?,
+        info: info.clone(),
+    };
+    let (system, info) = (&system, &info);
+    let routes = [Route::Health, Route::SystemHealth];
+    api::run_routes(&routes, Cors::default(), |route, request| async move {
+        match route {
+            Route::SystemHealth => system_health::handle(system, request).await,
+            _ => health::handle(info, request).await,
+        }
     })
     .await
 }

@@ -5,17 +5,18 @@ use shared::catalog::Catalog;
 use shared::clock::SystemClock;
 use shared::config;
 use shared::handlers::validate_discount::{handle, ValidateDiscountDeps};
-use shared::metrics::NoMetrics;
+use shared::setup;
 use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let cors = Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default());
+    let aws = setup::aws_config().await;
     let deps = ValidateDiscountDeps {
         catalog: Arc::new(Catalog::bundled()?),
         clock: Arc::new(SystemClock),
-        metrics: Arc::new(NoMetrics),
+        metrics: setup::metrics(&aws)?,
     };
     api::run(Route::ValidateDiscount, cors, |request| {
         handle(&deps, request)

@@ -5,7 +5,7 @@ use shared::catalog::Catalog;
 use shared::clock::{Clock, SystemClock};
 use shared::config;
 use shared::handlers::webhook::{handle, WebhookDeps};
-use shared::metrics::NoMetrics;
+use shared::secrets::WebhookSecretsFrom;
 use shared::setup;
 use std::sync::Arc;
 
@@ -13,11 +13,13 @@ use std::sync::Arc;
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let aws = setup::aws_config().await;
+    let (store, secrets) = setup::secrets(&aws).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let catalog = Arc::new(Catalog::bundled()?);
     let deps = WebhookDeps {
-        orders: setup::order_deps(&aws, Arc::new(Catalog::bundled()?), clock.clone())?,
-        secrets: Arc::new(setup::webhook_secrets()?),
-        metrics: Arc::new(NoMetrics),
+        orders: setup::order_deps(&aws, &secrets, catalog, clock.clone())?,
+        secrets: Arc::new(WebhookSecretsFrom(store)),
+        metrics: setup::metrics(&aws)?,
         clock,
         tolerance_seconds: config::parse_or("WEBHOOK_TOLERANCE_SECONDS", 300)?,
     };

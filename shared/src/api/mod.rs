@@ -11,6 +11,6 @@ mod serve;
 pub use body::json_body;
 pub use cors::Cors;
 pub use error::{error_response, ApiError};
-pub use lambda::run;
+pub use lambda::{run, run_routes};
 pub use route::{route_path, Route};
 pub use serve::{json_response, request_id, serve};

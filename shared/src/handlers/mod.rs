@@ -3,8 +3,8 @@
 
 pub mod create_intent;
 pub mod health;
-pub mod system_health;
 mod quote_view;
+pub mod system_health;
 pub mod validate_discount;
 pub mod webhook;
 

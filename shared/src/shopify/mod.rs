@@ -130,6 +130,7 @@ impl ShopifyProbe for ShopifyClient {
 
     async fn served_api_version(&self) -> Result<String, ShopifyError> {
         self.check_connection(Duration::from_secs(5)).await?;
-        Ok(ShopifyClient::served_api_version(self).unwrap_or_else(|| self.requested_api_version().to_owned()))
+        Ok(ShopifyClient::served_api_version(self)
+            .unwrap_or_else(|| self.requested_api_version().to_owned()))
     }
 }

@@ -6,10 +6,18 @@ use axum::extract::{Request, State};
 use axum::response::Response as AxumResponse;
 use lambda_http::Body;
 use shared::api::{serve, ApiError, Cors, Route};
+use shared::catalog::Catalog;
+use shared::clock::{Clock, SystemClock};
+use shared::config;
 use shared::handlers::create_intent::{self, CreateIntentDeps};
 use shared::handlers::health::{self, HealthInfo};
+use shared::handlers::system_health::{self, SystemHealthDeps};
 use shared::handlers::validate_discount::{self, ValidateDiscountDeps};
 use shared::handlers::webhook::{self, WebhookDeps};
+use shared::metrics::DynamoMetrics;
+use shared::orders::DynamoFailureLog;
+use shared::secrets::WebhookSecretsFrom;
+use shared::setup;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -24,6 +32,59 @@ pub struct Routes {
     pub create_intent: CreateIntentDeps,
     pub webhook: WebhookDeps,
     pub health: HealthInfo,
+    /// `None` serves `/api/system-health` as a 404.
+    pub system_health: Option<SystemHealthDeps>,
+}
+
+/// Builds every route's dependencies from the environment, exactly as the Lambda functions
+/// do at cold start (see `shared::setup` for the settings).
+pub async fn routes_from_env() -> anyhow::Result<Routes> {
+    let aws = setup::aws_config().await;
+    let (store, secrets) = setup::secrets(&aws).await?;
+    let catalog = Arc::new(Catalog::bundled()?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = setup::metrics(&aws)?;
+    let orders = setup::order_deps(&aws, &secrets, catalog.clone(), clock.clone())?;
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let table = setup::table_name()?;
+    let health = HealthInfo {
+        function_name: "dev-server".to_owned(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    Ok(Routes {
+        cors: Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default()),
+        validate_discount: ValidateDiscountDeps {
+            catalog: catalog.clone(),
+            clock: clock.clone(),
+            metrics: metrics.clone(),
+        },
+        create_intent: CreateIntentDeps {
+            catalog,
+            clock: clock.clone(),
+            gateway: Arc::new(setup::stripe_client(&secrets)?),
+            store: orders.registrations.clone(),
+            orders: orders.clone(),
+            metrics: metrics.clone(),
+            settings: setup::checkout_settings()?,
+        },
+        webhook: WebhookDeps {
+            orders,
+            secrets: Arc::new(WebhookSecretsFrom(store.clone())),
+            metrics,
+            clock: clock.clone(),
+            tolerance_seconds: config::parse_or("WEBHOOK_TOLERANCE_SECONDS", 300)?,
+        },
+        system_health: Some(SystemHealthDeps {
+            metrics: Arc::new(DynamoMetrics::new(client.clone(), &table, 0)),
+            failures: Arc::new(DynamoFailureLog::new(client, &table, 0)),
+            secrets: store,
+            shopify: Arc::new(setup::shopify_client(&secrets)?),
+            clock,
+            thresholds: setup::health_thresholds()?,
+            info: health.clone(),
+        }),
+        health,
+    })
 }
 
 /// A running server.
@@ -95,8 +156,17 @@ async fn dispatch(State(routes): State<Arc<Routes>>, request: Request) -> AxumRe
             })
             .await
         }
-        // Any route this server does not serve yet answers the same JSON 404 as Lambda.
-        Some(Route::SystemHealth) | None => {
+        Some(Route::SystemHealth) => {
+            serve(request, Route::SystemHealth, cors, |request| async {
+                match &routes.system_health {
+                    Some(deps) => system_health::handle(deps, request).await,
+                    None => Err(ApiError::NotFound),
+                }
+            })
+            .await
+        }
+        // Any other path gets the same JSON 404 as Lambda.
+        None => {
             serve(request, Route::Health, cors, |_| async {
                 Err(ApiError::NotFound)
             })

@@ -98,7 +98,7 @@ mod tests {
                 body.as_bytes().to_vec()
             };
             assert_eq!(
-                verify(Some(header), &bytes, &[secret.clone()], now, 300),
+                verify(Some(header), &bytes, std::slice::from_ref(&secret), now, 300),
                 Ok(()),
                 "{name}"
             );
