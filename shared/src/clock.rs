@@ -27,3 +27,27 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock that tests move forward by hand, to let leases and windows expire.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// Starts at `unix` seconds.
+    pub fn at(unix: i64) -> Self {
+        Self(std::sync::atomic::AtomicI64::new(unix))
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        let unix = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}

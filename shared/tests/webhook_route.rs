@@ -8,7 +8,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::api::{serve, Cors, Route};
 use shared::catalog::Catalog;
-use shared::clock::{Clock, FixedClock};
+use shared::clock::{Clock, ManualClock};
 use shared::form::{self, FormLimits, RegistrationRequest};
 use shared::handlers::webhook::{handle, WebhookDeps};
 use shared::metrics::{Counter, MemoryMetrics};
@@ -30,6 +30,7 @@ struct Harness {
     deps: WebhookDeps,
     orders: MemoryOrders,
     metrics: Arc<MemoryMetrics>,
+    clock: Arc<ManualClock>,
 }
 
 fn secret(value: &str) -> WebhookSecret {
@@ -42,9 +43,8 @@ async fn harness() -> Harness {
 
 async fn harness_at(now: i64) -> Harness {
     let catalog = Arc::new(Catalog::bundled().unwrap());
-    let clock: Arc<dyn Clock> = Arc::new(FixedClock(
-        time::OffsetDateTime::from_unix_timestamp(now).unwrap(),
-    ));
+    let manual = Arc::new(ManualClock::at(now));
+    let clock: Arc<dyn Clock> = manual.clone();
     let orders = memory_orders(catalog, clock.clone());
     let metrics = Arc::new(MemoryMetrics::default());
     let deps = WebhookDeps {
@@ -58,6 +58,7 @@ async fn harness_at(now: i64) -> Harness {
         deps,
         orders,
         metrics,
+        clock: manual,
     };
     harness.store_fixture_registration().await;
     harness
@@ -320,6 +321,13 @@ async fn shopify_outage_is_recorded_then_recovered() {
     assert!(failures[0].reason.contains("503"), "{}", failures[0].reason);
     assert_eq!(harness.metrics.total(Counter::OrdersFailed), 1);
 
+    // Shopify may still be creating the order, so the claim holds until its lease ends.
+    let early = harness
+        .deliver(load_event("stripe-webhook-payment-succeeded.json"))
+        .await;
+    assert_eq!(early.status(), 409);
+    harness.clock.advance(61);
+
     let retry = harness
         .deliver(load_event("stripe-webhook-payment-succeeded.json"))
         .await;
@@ -341,6 +349,7 @@ async fn crash_after_shopify_keeps_one_order() {
         .await;
     assert_eq!(first.status(), 503);
     assert_eq!(harness.order_count(), 1);
+    harness.clock.advance(61);
 
     let second = harness
         .deliver(load_event("stripe-webhook-payment-succeeded.json"))

@@ -120,7 +120,12 @@ impl Stack {
             )),
             failures: failures.clone(),
             shopify: Arc::new(shopify),
-            settings: OrderSettings::default(),
+            // A short lease: after a 5xx the claim holds until its lease ends, because
+            // Shopify may still create the order.
+            settings: OrderSettings {
+                lease_seconds: 1,
+                ..OrderSettings::default()
+            },
         };
         let metrics = Arc::new(MemoryMetrics::default());
         let checkout = CreateIntentDeps {
@@ -304,6 +309,7 @@ async fn failed_payment_is_listed_then_replayed_once() {
     assert!(table.contains(&pi), "{table}");
     assert!(table.contains("503"), "{table}");
 
+    wait_for_lease_end().await;
     let first = replay_payment(&stack.stripe, &stack.orders, &pi)
         .await
         .unwrap();
@@ -412,6 +418,7 @@ async fn failed_free_order_is_replayed_once() {
     assert_eq!(listed[0].payment_intent_id, source_identifier);
     assert!(stack.orders_for(&source_identifier).await.is_empty());
 
+    wait_for_lease_end().await;
     let first = replay_free(&stack.orders, &source_identifier, false)
         .await
         .unwrap();
@@ -431,4 +438,9 @@ async fn failed_free_order_is_replayed_once() {
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(orders[0]["input"]["test"], true);
     assert_eq!(stack.recorded_failures().await, Vec::new());
+}
+
+/// Waits until a claim with the one-second lease above has expired.
+async fn wait_for_lease_end() {
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
 }

@@ -150,7 +150,12 @@ impl Stack {
             )),
             failures: failures.clone(),
             shopify: client.clone(),
-            settings: OrderSettings::default(),
+            // A short lease, so a redelivery can take over a claim left by a timeout or a
+            // 5xx (whose outcome is unknown) within the test's run time.
+            settings: OrderSettings {
+                lease_seconds: LEASE_SECONDS,
+                ..OrderSettings::default()
+            },
         };
         let metrics = Arc::new(MemoryMetrics::default());
         let deps = WebhookDeps {
@@ -359,6 +364,15 @@ fn succeeded_event(payment_intent_id: &str, record: &StoredRegistration) -> Stri
 }
 
 /// Sends `event` to the handler as API Gateway would, signed now with the test secret.
+/// Lease of the order claims in these tests, in seconds.
+const LEASE_SECONDS: i64 = 1;
+
+/// Waits until a claim taken now has expired: leases end at whole seconds and a claim is
+/// free only once the lease end is in the past.
+async fn wait_for_lease_end() {
+    tokio::time::sleep(Duration::from_secs(LEASE_SECONDS as u64 + 1)).await;
+}
+
 async fn deliver(deps: &WebhookDeps, event: &str) -> (u16, Value) {
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events/stripe-webhook-payment-succeeded.json");
@@ -448,6 +462,12 @@ async fn shopify_503_is_recorded_then_recovered() {
     assert_no_personal_data(&failures[0].reason);
     assert_eq!(stack.metrics.total(Counter::OrdersFailed), 1);
 
+    let (status, _) = stack.deliver(&paid).await;
+    assert_eq!(
+        status, 409,
+        "the claim holds while Shopify may still create the order"
+    );
+    wait_for_lease_end().await;
     let (status, body) = stack.deliver(&paid).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"], "order_created");
@@ -723,6 +743,7 @@ async fn crash_after_create_is_recovered() {
         failures[0].reason
     );
 
+    wait_for_lease_end().await;
     let (status, body) = stack.deliver(&paid).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["result"], "order_created");

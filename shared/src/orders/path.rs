@@ -308,7 +308,13 @@ async fn fail(
     tally.add(Counter::OrdersFailed);
     tally.last_failure = Some((now, reason.clone()));
 
-    if let Err(store_error) = deps.ledger.fail(pi, &reason, now).await {
+    // After a timeout or a 5xx, Shopify may still be creating the order. Releasing the claim
+    // now would let a redelivery look the order up too early and create a second one, so
+    // the claim is left to expire with its lease; the next attempt then takes over and
+    // looks the order up first.
+    if outcome_unknown(&error) {
+        tracing::warn!(payment_intent = %pi, lease_seconds = deps.settings.lease_seconds, "Shopify may still create the order; the claim stays until its lease ends");
+    } else if let Err(store_error) = deps.ledger.fail(pi, &reason, now).await {
         // The lease still expires, so a redelivery can take over later.
         tracing::error!(payment_intent = %pi, error = %store_error, "could not mark the claim failed");
     }
@@ -322,6 +328,14 @@ async fn fail(
         tracing::error!(payment_intent = %pi, error = %store_error, "could not record the failure");
     }
     error
+}
+
+/// True when the failed call may have created the order anyway.
+fn outcome_unknown(error: &OrderError) -> bool {
+    matches!(
+        error,
+        OrderError::Shopify(ShopifyError::Transport(_) | ShopifyError::Server(_))
+    )
 }
 
 /// Records a payment that needs a person, without claiming it.

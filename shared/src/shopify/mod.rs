@@ -47,7 +47,7 @@ pub enum ShopifyError {
     #[error("Shopify rejected the order input: {}", summarize(.0))]
     UserErrors(Vec<UserError>),
     /// Rate limited (HTTP 429 or GraphQL `THROTTLED`) for longer than the time budget.
-    #[error("Shopify throttled the request; retry after {retry_after:?}")]
+    #[error("Shopify throttled the request{}", retry_hint(*.retry_after))]
     Throttled { retry_after: Option<Duration> },
     /// The token was rejected (HTTP 401) even after renewing it.
     #[error("Shopify rejected the access token")]
@@ -74,6 +74,13 @@ impl ShopifyError {
             self,
             ShopifyError::Throttled { .. } | ShopifyError::Server(_) | ShopifyError::Transport(_)
         )
+    }
+}
+
+fn retry_hint(retry_after: Option<Duration>) -> String {
+    match retry_after {
+        Some(wait) => format!("; retry after {:.1} s", wait.as_secs_f64()),
+        None => String::new(),
     }
 }
 

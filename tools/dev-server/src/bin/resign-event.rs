@@ -98,7 +98,13 @@ mod tests {
                 body.as_bytes().to_vec()
             };
             assert_eq!(
-                verify(Some(header), &bytes, std::slice::from_ref(&secret), now, 300),
+                verify(
+                    Some(header),
+                    &bytes,
+                    std::slice::from_ref(&secret),
+                    now,
+                    300
+                ),
                 Ok(()),
                 "{name}"
             );
