@@ -859,7 +859,7 @@ async fn rotated_webhook_secret_fetched_once() {
 
 #[test]
 fn default_shopify_budget_fits_gateway_limit() {
-    // API Gateway ends a request after 29 s, and Shopify may take 25 s to answer.
+    // API Gateway ends a request after 29 s, and Shopify may take 25 s to respond.
     let config = ShopifyConfig::new("example.myshopify.com");
     assert!(config.request_timeout < Duration::from_secs(25));
     assert!(config.connect_timeout + config.retry_budget < Duration::from_secs(29));
