@@ -8,6 +8,7 @@ pub mod config;
 pub mod discount;
 pub mod form;
 pub mod handlers;
+pub(crate) mod http_url;
 pub mod metrics;
 pub mod money;
 pub mod orders;

@@ -13,10 +13,12 @@
 
 use super::{Counter, DayMetrics, MetricsReader, MetricsSink, Tally};
 use crate::orders::ledger_dynamo::truncate_reason;
-use crate::store::keys::{ItemKey, EXPIRES_AT, PARTITION_KEY, SORT_KEY};
+use crate::store::attributes::{
+    error_kind, key_attributes, number, optional_number, optional_string, string, Item,
+};
+use crate::store::keys::{ItemKey, EXPIRES_AT};
 use crate::store::StoreError;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -30,8 +32,6 @@ const DATE: &str = "date";
 const LAST_ORDER_AT: &str = "last_order_at";
 const LAST_FAILURE_AT: &str = "last_failure_at";
 const LAST_FAILURE_REASON: &str = "last_failure_reason";
-
-type Item = HashMap<String, AttributeValue>;
 
 /// Daily metrics stored in one DynamoDB table, one item per UTC day.
 #[derive(Debug, Clone)]
@@ -240,85 +240,16 @@ fn decode_day(item: &Item, date: &str) -> Result<DayMetrics, StoreError> {
     let subject = format!("the metrics of {date}");
     let mut counts = Vec::with_capacity(Counter::ALL.len());
     for counter in Counter::ALL {
-        let count = optional_u64(item, counter.name(), &subject)?.unwrap_or(0);
+        let count = optional_number::<u64>(item, counter.name(), &subject)?.unwrap_or(0);
         counts.push((counter, count));
     }
     Ok(DayMetrics {
         date: date.to_owned(),
         counts,
-        last_order_at: optional_i64(item, LAST_ORDER_AT, &subject)?,
-        last_failure_at: optional_i64(item, LAST_FAILURE_AT, &subject)?,
+        last_order_at: optional_number(item, LAST_ORDER_AT, &subject)?,
+        last_failure_at: optional_number(item, LAST_FAILURE_AT, &subject)?,
         last_failure_reason: optional_string(item, LAST_FAILURE_REASON, &subject)?,
     })
-}
-
-fn key_attributes(key: &ItemKey) -> Item {
-    HashMap::from([
-        (PARTITION_KEY.to_owned(), string(&key.pk)),
-        (SORT_KEY.to_owned(), string(key.sk)),
-    ])
-}
-
-fn string(text: &str) -> AttributeValue {
-    AttributeValue::S(text.to_owned())
-}
-
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn optional_u64(item: &Item, name: &str, subject: &str) -> Result<Option<u64>, StoreError> {
-    optional_number(item, name, subject)
-}
-
-fn optional_i64(item: &Item, name: &str, subject: &str) -> Result<Option<i64>, StoreError> {
-    optional_number(item, name, subject)
-}
-
-fn optional_number<T: std::str::FromStr>(
-    item: &Item,
-    name: &str,
-    subject: &str,
-) -> Result<Option<T>, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(text)) => text.parse().map(Some).map_err(|_| {
-            StoreError(format!(
-                "attribute `{name}` of {subject} is `{text}`, not a whole number in range"
-            ))
-        }),
-        Some(_) => Err(wrong_type(name, "N", subject)),
-        None => Ok(None),
-    }
-}
-
-fn optional_string(item: &Item, name: &str, subject: &str) -> Result<Option<String>, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(wrong_type(name, "S", subject)),
-        None => Ok(None),
-    }
-}
-
-fn wrong_type(name: &str, expected: &str, subject: &str) -> StoreError {
-    StoreError(format!(
-        "attribute `{name}` of {subject} is not of DynamoDB type {expected}"
-    ))
-}
-
-/// Describes an SDK error by its error code or kind. A service error's message is left
-/// out because it can quote request values.
-fn error_kind<E>(error: &SdkError<E>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match error {
-        SdkError::ServiceError(_) => error.code().unwrap_or("unknown service error").to_owned(),
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-            DisplayErrorContext(error).to_string()
-        }
-        _ => "the response could not be read".to_owned(),
-    }
 }
 
 #[cfg(test)]

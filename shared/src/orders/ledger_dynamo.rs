@@ -17,10 +17,13 @@
 
 use super::ledger::{Claim, FailureLog, FailureRecord, OrderLedger};
 use crate::shopify::CreatedOrder;
+use crate::store::attributes::{
+    key_attributes, number, optional_number, required_number, required_string, sdk_error, string,
+    Item,
+};
 use crate::store::keys::{ItemKey, EXPIRES_AT, FAILURE_PARTITION, PARTITION_KEY, SORT_KEY};
 use crate::store::StoreError;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
@@ -53,8 +56,6 @@ const COMPLETE_UPDATE: &str = "SET #status = :completed, #order_id = :order_id, 
 const FAIL_UPDATE: &str = "SET #status = :failed, #reason = :reason, #updated_at = :now, \
      #expires_at = :expires_at REMOVE #lease_until";
 const FAIL_CONDITION: &str = "attribute_not_exists(#pk) OR #status <> :completed";
-
-type Item = HashMap<String, AttributeValue>;
 
 /// Value of the `status` attribute of an order record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -446,7 +447,7 @@ fn claim_granted(old: Option<&Item>, subject: &str) -> Result<Claim, StoreError>
         });
     };
     // A record that `complete` or `fail` wrote without a claim has no `attempts`.
-    let previous = optional_u32(old, ATTEMPTS, subject)?.unwrap_or(0);
+    let previous = optional_number::<u32>(old, ATTEMPTS, subject)?.unwrap_or(0);
     Ok(Claim::Proceed {
         attempt: previous.saturating_add(1),
         takeover: true,
@@ -497,9 +498,8 @@ fn decode_failure(item: &Item) -> Result<FailureRecord, StoreError> {
     let subject = failure_subject(payment_intent_id);
     Ok(FailureRecord {
         payment_intent_id: payment_intent_id.to_owned(),
-        failed_at: required_i64(item, FAILED_AT, &subject)?,
-        attempts: optional_u32(item, ATTEMPTS, &subject)?
-            .ok_or_else(|| missing_attribute(ATTEMPTS, &subject))?,
+        failed_at: required_number(item, FAILED_AT, &subject)?,
+        attempts: required_number(item, ATTEMPTS, &subject)?,
         reason: required_string(item, REASON, &subject)?.to_owned(),
     })
 }
@@ -508,13 +508,6 @@ fn failure_key(payment_intent_id: &str) -> Item {
     HashMap::from([
         (PARTITION_KEY.to_owned(), string(FAILURE_PARTITION)),
         (SORT_KEY.to_owned(), string(payment_intent_id)),
-    ])
-}
-
-fn key_attributes(key: &ItemKey) -> Item {
-    HashMap::from([
-        (PARTITION_KEY.to_owned(), string(&key.pk)),
-        (SORT_KEY.to_owned(), string(key.sk)),
     ])
 }
 
@@ -533,85 +526,12 @@ fn value_placeholders<const N: usize>(values: [(&str, AttributeValue); N]) -> It
         .collect()
 }
 
-fn string(text: &str) -> AttributeValue {
-    AttributeValue::S(text.to_owned())
-}
-
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn payment_intent_subject(payment_intent_id: &str) -> String {
     format!("PaymentIntent {payment_intent_id}")
 }
 
 fn failure_subject(payment_intent_id: &str) -> String {
     format!("the failure of PaymentIntent {payment_intent_id}")
-}
-
-fn required_string<'a>(item: &'a Item, name: &str, subject: &str) -> Result<&'a str, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => Ok(text),
-        Some(_) => Err(wrong_type(name, "S", subject)),
-        None => Err(missing_attribute(name, subject)),
-    }
-}
-
-fn required_i64(item: &Item, name: &str, subject: &str) -> Result<i64, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(text)) => text
-            .parse()
-            .map_err(|_| invalid_number(name, text, subject)),
-        Some(_) => Err(wrong_type(name, "N", subject)),
-        None => Err(missing_attribute(name, subject)),
-    }
-}
-
-fn optional_u32(item: &Item, name: &str, subject: &str) -> Result<Option<u32>, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::N(text)) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| invalid_number(name, text, subject)),
-        Some(_) => Err(wrong_type(name, "N", subject)),
-        None => Ok(None),
-    }
-}
-
-fn missing_attribute(name: &str, subject: &str) -> StoreError {
-    StoreError(format!("the item of {subject} has no attribute `{name}`"))
-}
-
-fn wrong_type(name: &str, expected: &str, subject: &str) -> StoreError {
-    StoreError(format!(
-        "attribute `{name}` of {subject} is not of DynamoDB type {expected}"
-    ))
-}
-
-fn invalid_number(name: &str, text: &str, subject: &str) -> StoreError {
-    StoreError(format!(
-        "attribute `{name}` of {subject} is `{text}`, not a whole number in range"
-    ))
-}
-
-/// Converts an SDK error into a [`StoreError`] with the operation, the subject and the
-/// error code or kind. A service error's message is dropped because it can quote request
-/// values such as a failure reason.
-fn sdk_error<E>(operation: &str, subject: &str, error: SdkError<E>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let cause = match &error {
-        SdkError::ServiceError(_) => error.code().unwrap_or("unknown service error").to_owned(),
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-            DisplayErrorContext(&error).to_string()
-        }
-        _ => "the response could not be read".to_owned(),
-    };
-    StoreError(format!(
-        "DynamoDB {operation} for {subject} failed: {cause}"
-    ))
 }
 
 #[cfg(test)]

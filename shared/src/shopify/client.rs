@@ -11,16 +11,15 @@ pub use retry::{RetryTimer, TokioTimer};
 
 use super::{CreatedOrder, OrderGateway, ShopifyError, UserError};
 use crate::clock::{Clock, SystemClock};
+use crate::http_url::{normalize_base_url, BaseUrlProblem};
 use async_trait::async_trait;
 use auth::TokenSource;
 use documents::Operation;
 use reqwest::header::{HeaderMap, HeaderName, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::Url;
 use retry::{backoff, may_repeat, parse_retry_after, AttemptFailure, FailureKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -675,27 +674,18 @@ fn normalize_shop(shop: &str) -> Result<String, ShopifyConfigError> {
         return Ok(format!("https://{}", shop.to_ascii_lowercase()));
     }
 
-    let url = Url::parse(shop).map_err(|_| invalid("the URL cannot be parsed"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ShopifyConfigError::InvalidShop {
+    normalize_base_url(shop).map_err(|problem| match problem {
+        BaseUrlProblem::Unparsable => invalid("the URL cannot be parsed"),
+        BaseUrlProblem::Credentials => ShopifyConfigError::InvalidShop {
             shop: "(not shown because it contains credentials)".to_owned(),
             reason: "remove the user name and password from the URL",
-        });
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("remove the query and fragment"));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(&url) => {}
-        "http" => {
-            return Err(invalid(
-                "plain http is allowed only for loopback hosts such as 127.0.0.1; use https",
-            ))
+        },
+        BaseUrlProblem::QueryOrFragment => invalid("remove the query and fragment"),
+        BaseUrlProblem::PlainHttp => {
+            invalid("plain http is allowed only for loopback hosts such as 127.0.0.1; use https")
         }
-        _ => return Err(invalid("expected an https URL")),
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+        BaseUrlProblem::UnsupportedScheme => invalid("expected an https URL"),
+    })
 }
 
 /// True for `<name>.myshopify.com` with a name of letters, digits and dashes.
@@ -711,18 +701,6 @@ fn is_myshopify_domain(domain: &str) -> bool {
         && name
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-}
-
-fn is_loopback_host(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    // `host_str` writes IPv6 addresses in brackets, such as `[::1]`.
-    let address = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || address
-            .parse::<IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
 }
 
 #[cfg(test)]

@@ -7,14 +7,17 @@
 //! Link item attributes: `registration_id` (S), `record` (S, JSON with
 //! `payment_intent_id` set), `replaced` (BOOL) and `expires_at` (N).
 
-use super::keys::{ItemKey, EXPIRES_AT, PARTITION_KEY, SORT_KEY};
+use super::attributes::{
+    key_attributes, number, optional_string, required_bool, required_string, sdk_error, Item,
+};
+use super::keys::{ItemKey, EXPIRES_AT, PARTITION_KEY};
 use super::{
     expiry, CheckoutSlot, LinkedRegistration, Payment, RegistrationStore, StoreError,
     StoredRegistration,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -32,8 +35,6 @@ const RECORD: &str = "record";
 const CREATED_AT: &str = "created_at";
 const REGISTRATION_ID: &str = "registration_id";
 const REPLACED: &str = "replaced";
-
-type Item = HashMap<String, AttributeValue>;
 
 /// Registrations and PaymentIntent links stored in one DynamoDB table.
 #[derive(Debug, Clone)]
@@ -86,6 +87,21 @@ impl DynamoRegistrationStore {
     /// Returns the table name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Reads the item under `key` with a strongly consistent GetItem. `None` means no item
+    /// exists.
+    async fn read_item(&self, key: &ItemKey, subject: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attributes(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| sdk_error("GetItem", subject, error))?;
+        Ok(output.item)
     }
 
     /// Writes the link item of `payment_intent_id` with `replaced = true`.
@@ -306,27 +322,14 @@ impl RegistrationStore for DynamoRegistrationStore {
         payment_intent_id: &str,
     ) -> Result<Option<LinkedRegistration>, StoreError> {
         let subject = payment_intent_subject(payment_intent_id);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(&ItemKey::payment_intent_link(
-                payment_intent_id,
-            ))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| sdk_error("GetItem", &subject, error))?;
-
-        let Some(item) = output.item() else {
+        let Some(item) = self
+            .read_item(&ItemKey::payment_intent_link(payment_intent_id), &subject)
+            .await?
+        else {
             return Ok(None);
         };
-        let record = decode_record(required_string(item, RECORD, &subject)?, &subject)?;
-        let replaced = match item.get(REPLACED) {
-            Some(AttributeValue::Bool(replaced)) => *replaced,
-            Some(_) => return Err(wrong_type(REPLACED, "BOOL", &subject)),
-            None => return Err(missing_attribute(REPLACED, &subject)),
-        };
+        let record = decode_record(required_string(&item, RECORD, &subject)?, &subject)?;
+        let replaced = required_bool(&item, REPLACED, &subject)?;
         Ok(Some(LinkedRegistration { record, replaced }))
     }
 
@@ -335,24 +338,15 @@ impl RegistrationStore for DynamoRegistrationStore {
         registration_id: &Uuid,
     ) -> Result<Option<StoredRegistration>, StoreError> {
         let subject = registration_subject(registration_id);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_attributes(&ItemKey::registration(
-                registration_id,
-            ))))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| sdk_error("GetItem", &subject, error))?;
-
-        let Some(item) = output.item() else {
+        let Some(item) = self
+            .read_item(&ItemKey::registration(registration_id), &subject)
+            .await?
+        else {
             return Ok(None);
         };
-        let mut record = decode_record(required_string(item, RECORD, &subject)?, &subject)?;
+        let mut record = decode_record(required_string(&item, RECORD, &subject)?, &subject)?;
         // `link_payment_intent` updates only the attribute, not the JSON record.
-        record.payment_intent_id = optional_string(item, PAYMENT_INTENT_ID, &subject)?;
+        record.payment_intent_id = optional_string(&item, PAYMENT_INTENT_ID, &subject)?;
         Ok(Some(record))
     }
 }
@@ -424,13 +418,6 @@ impl LinkWrite {
     }
 }
 
-fn key_attributes(key: &ItemKey) -> Item {
-    HashMap::from([
-        (PARTITION_KEY.to_owned(), AttributeValue::S(key.pk.clone())),
-        (SORT_KEY.to_owned(), AttributeValue::S(key.sk.to_owned())),
-    ])
-}
-
 /// Builds the full registration item that `begin_checkout` writes.
 fn registration_item(record: &StoredRegistration, ttl_seconds: i64) -> Result<Item, StoreError> {
     let registration_id = record.registration.registration_id;
@@ -470,10 +457,6 @@ fn payment_name(payment: Payment) -> &'static str {
     }
 }
 
-fn number(value: i64) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn registration_subject(registration_id: &Uuid) -> String {
     format!("registration {registration_id}")
 }
@@ -505,55 +488,9 @@ fn decode_record(json: &str, subject: &str) -> Result<StoredRegistration, StoreE
     })
 }
 
-fn required_string<'a>(item: &'a Item, name: &str, subject: &str) -> Result<&'a str, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => Ok(text),
-        Some(_) => Err(wrong_type(name, "S", subject)),
-        None => Err(missing_attribute(name, subject)),
-    }
-}
-
-fn optional_string(item: &Item, name: &str, subject: &str) -> Result<Option<String>, StoreError> {
-    match item.get(name) {
-        Some(AttributeValue::S(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(wrong_type(name, "S", subject)),
-        None => Ok(None),
-    }
-}
-
-fn missing_attribute(name: &str, subject: &str) -> StoreError {
-    StoreError(format!("the item of {subject} has no attribute `{name}`"))
-}
-
-fn wrong_type(name: &str, expected: &str, subject: &str) -> StoreError {
-    StoreError(format!(
-        "attribute `{name}` of {subject} is not of DynamoDB type {expected}"
-    ))
-}
-
 fn build_error(subject: &str, error: BuildError) -> StoreError {
     StoreError(format!(
         "could not build the DynamoDB request for {subject}: {error}"
-    ))
-}
-
-/// Converts an SDK error into a [`StoreError`] that names the operation, the subject and
-/// the error code or kind. A service error's message is left out because it can quote
-/// request values.
-fn sdk_error<E>(operation: &str, subject: &str, error: SdkError<E>) -> StoreError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let reason = match &error {
-        SdkError::ServiceError(_) => error.code().unwrap_or("unknown service error").to_owned(),
-        SdkError::TimeoutError(_) => "timed out".to_owned(),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-            DisplayErrorContext(&error).to_string()
-        }
-        _ => "the response could not be read".to_owned(),
-    };
-    StoreError(format!(
-        "DynamoDB {operation} for {subject} failed: {reason}"
     ))
 }
 

@@ -5,6 +5,7 @@ use crate::pricing::Quote;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+pub(crate) mod attributes;
 pub mod dynamo;
 pub mod keys;
 pub mod memory;

@@ -2,11 +2,11 @@
 
 use super::wire;
 use super::{CreatePaymentIntent, PaymentGateway, PaymentIntent, StripeError};
+use crate::http_url::{normalize_base_url, BaseUrlProblem};
 use async_trait::async_trait;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, StatusCode};
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// Stripe's production API.
@@ -120,7 +120,7 @@ impl StripeClient {
         secret_key: StripeSecretKey,
         config: StripeConfig,
     ) -> Result<Self, StripeConfigError> {
-        let base_url = normalize_base_url(&config.base_url)?;
+        let base_url = check_base_url(&config.base_url)?;
         if config.connect_timeout.is_zero() {
             return Err(StripeConfigError::ZeroTimeout {
                 name: "connect_timeout",
@@ -427,45 +427,25 @@ fn bearer_header(secret_key: &StripeSecretKey) -> Result<HeaderValue, StripeConf
 }
 
 /// Checks the base URL and returns it without a trailing slash.
-fn normalize_base_url(text: &str) -> Result<String, StripeConfigError> {
+fn check_base_url(text: &str) -> Result<String, StripeConfigError> {
     let invalid = |reason: &'static str| StripeConfigError::InvalidBaseUrl {
         url: format!("{text:?}"),
         reason,
     };
-    let url = Url::parse(text)
-        .map_err(|_| invalid("expected an absolute URL such as https://api.stripe.com"))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(StripeConfigError::InvalidBaseUrl {
+    normalize_base_url(text).map_err(|problem| match problem {
+        BaseUrlProblem::Unparsable => {
+            invalid("expected an absolute URL such as https://api.stripe.com")
+        }
+        BaseUrlProblem::Credentials => StripeConfigError::InvalidBaseUrl {
             url: "(not shown because it contains credentials)".to_owned(),
             reason: "remove the user name and password, the client sends the key itself",
-        });
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("remove the query and fragment"));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(&url) => {}
-        "http" => {
-            return Err(invalid(
-                "plain http is allowed only for loopback hosts such as 127.0.0.1, use https",
-            ))
+        },
+        BaseUrlProblem::QueryOrFragment => invalid("remove the query and fragment"),
+        BaseUrlProblem::PlainHttp => {
+            invalid("plain http is allowed only for loopback hosts such as 127.0.0.1, use https")
         }
-        _ => return Err(invalid("expected an https URL")),
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn is_loopback_host(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>()
-        .is_ok_and(|address| address.is_loopback())
+        BaseUrlProblem::UnsupportedScheme => invalid("expected an https URL"),
+    })
 }
 
 #[cfg(test)]
