@@ -31,7 +31,7 @@ impl Cors {
         Self::new(list.split(',').map(str::to_owned))
     }
 
-    /// The request's origin when it is allowed.
+    /// Returns the request's origin when it is allowed.
     pub fn allowed_origin(&self, request: &Request) -> Option<String> {
         let origin = request.headers().get(ORIGIN)?.to_str().ok()?;
         self.allowed_origins
@@ -40,7 +40,7 @@ impl Cors {
             .then(|| origin.to_owned())
     }
 
-    /// Answers a preflight: 204 with the allowed method and headers for an allowed origin,
+    /// Builds the response to a preflight: 204 with the allowed method and headers for an allowed origin,
     /// 403 without any CORS header for any other.
     pub fn preflight(&self, request: &Request, method: &http::Method) -> Response<Body> {
         let Some(origin) = self.allowed_origin(request) else {

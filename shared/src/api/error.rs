@@ -66,7 +66,7 @@ impl From<StoreError> for ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status for this error.
+    /// Returns the HTTP status for this error.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidField(_)
@@ -86,7 +86,7 @@ impl ApiError {
         }
     }
 
-    /// A stable machine-readable code for the website.
+    /// Returns a stable machine-readable code for the website.
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidField(_) => "invalid_field",
@@ -107,7 +107,7 @@ impl ApiError {
         }
     }
 
-    /// The request field the error is about, when there is one.
+    /// Returns the request field the error is about, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
             ApiError::InvalidField(error) => Some(&error.field),
@@ -118,7 +118,7 @@ impl ApiError {
         }
     }
 
-    /// The message safe to show a caller. Our own failures get a fixed sentence so that no
+    /// Returns the message that is safe to show a caller. Our own failures get a fixed sentence so that no
     /// dependency's detail, key or body reaches the response; the log has the cause.
     pub fn public_message(&self) -> String {
         match self {

@@ -39,7 +39,7 @@ where
         let route = Route::from_path(&route_path(&request))
             .filter(|route| routes.contains(route))
             .unwrap_or(first);
-        // `serve` answers 404 itself when the path is not the chosen route's.
+        // `serve` returns the 404 itself when the path is not the chosen route's.
         let response = serve(request, route, &cors, |request| handler(route, request)).await;
         Ok::<_, Infallible>(response)
     }))

@@ -24,7 +24,7 @@ impl Route {
         Route::SystemHealth,
     ];
 
-    /// The path below the stage, such as `/api/health`.
+    /// Returns the path below the stage, such as `/api/health`.
     pub fn path(self) -> &'static str {
         match self {
             Route::ValidateDiscount => "/api/validate-discount",
@@ -58,7 +58,7 @@ impl Route {
     }
 }
 
-/// The request path without the API Gateway stage.
+/// Returns the request path without the API Gateway stage.
 ///
 /// Under a named stage (`prod`) API Gateway puts the stage in the raw path
 /// (`/prod/api/health`), and `lambda_http` adds it when it is missing, while the `$default`

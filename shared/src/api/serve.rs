@@ -1,4 +1,4 @@
-//! The wrapper every route runs inside: it routes, answers preflights, calls the handler,
+//! The wrapper every route runs inside: it routes, responds to preflights, calls the handler,
 //! maps its error to the JSON error shape, adds CORS, and logs the outcome.
 
 use super::{error_response, ApiError, Cors, Route};
@@ -79,7 +79,7 @@ fn log_error(error: &ApiError) {
     }
 }
 
-/// The id to quote in responses and logs: API Gateway's request id, else Lambda's, else a
+/// Returns the id to quote in responses and logs: API Gateway's request id, else Lambda's, else a
 /// new one for local requests.
 pub fn request_id(request: &Request) -> String {
     let from_gateway = match request.request_context_ref() {

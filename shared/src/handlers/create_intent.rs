@@ -53,7 +53,7 @@ impl Default for CheckoutSettings {
     }
 }
 
-/// What the handler needs.
+/// Dependencies of the handler.
 #[derive(Clone)]
 pub struct CreateIntentDeps {
     pub catalog: Arc<Catalog>,
@@ -203,7 +203,7 @@ async fn payment_intent_for(
         } => match wait_for_first_submit(deps, record).await? {
             Some(id) => Ok(deps.gateway.retrieve_payment_intent(&id).await?),
             // The first request failed or died before linking its PaymentIntent. Creating
-            // with the same idempotency key returns Stripe's earlier answer if it had one.
+            // with the same idempotency key returns Stripe's earlier response if it had one.
             None => create_and_link(deps, record).await,
         },
     }
@@ -259,7 +259,7 @@ async fn replace_payment_intent(deps: &CreateIntentDeps, old: &str) -> Result<()
     deps.store.mark_replaced(old).await?;
     if let Err(error) = deps.gateway.cancel_payment_intent(old).await {
         // A payment that still succeeds on it is recorded for review by the webhook,
-        // because the stored link says it was replaced.
+        // because the stored link marks it as replaced.
         tracing::warn!(payment_intent = %old, error = %error, "could not cancel the replaced payment intent");
     } else {
         tracing::info!(payment_intent = %old, "replaced payment intent cancelled");

@@ -1,4 +1,4 @@
-//! `GET /api/health`: a liveness answer with no I/O.
+//! `GET /api/health`: a liveness response with no I/O.
 
 use crate::api::{json_response, ApiError};
 use http::StatusCode;

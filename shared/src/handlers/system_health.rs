@@ -34,7 +34,7 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 /// Most failures read to count those waiting for replay.
 const MAX_PENDING_LISTED: usize = 1000;
 
-/// Where the status changes. Rates are fractions between 0 and 1.
+/// Thresholds at which the status changes. Rates are fractions between 0 and 1.
 #[derive(Debug, Clone, Serialize)]
 pub struct HealthThresholds {
     pub critical_pending_failures: usize,
@@ -65,7 +65,7 @@ pub enum Status {
     Critical,
 }
 
-/// What the handler needs.
+/// Dependencies of the handler.
 #[derive(Clone)]
 pub struct SystemHealthDeps {
     pub metrics: Arc<dyn MetricsReader>,

@@ -1,4 +1,4 @@
-//! `POST /api/validate-discount`: checks a discount code while the buyer types and answers
+//! `POST /api/validate-discount`: checks a discount code while the buyer types and returns
 //! a full quote. It never calls Stripe, and a code that does not apply is a normal 200.
 
 use super::QuoteView;
@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// What the handler needs.
+/// Dependencies of the handler.
 #[derive(Clone)]
 pub struct ValidateDiscountDeps {
     pub catalog: Arc<Catalog>,

@@ -1,7 +1,7 @@
 //! `POST /api/stripe-webhook`: verifies Stripe's signature over the exact bytes received,
 //! and turns `payment_intent.succeeded` into exactly one Shopify order.
 //!
-//! Answers: 200 when the event is handled or needs nothing, 400 for a bad signature or an
+//! Responses: 200 when the event is handled or needs nothing, 400 for a bad signature or an
 //! unreadable event (nothing is written), 409 while another attempt holds the order's
 //! claim, and 5xx when the order could not be created yet, so Stripe delivers the event
 //! again later.
@@ -21,7 +21,7 @@ use serde_json::json;
 use std::sync::Arc;
 use tracing::Instrument;
 
-/// What the handler needs.
+/// Dependencies of the handler.
 #[derive(Clone)]
 pub struct WebhookDeps {
     pub orders: OrderDeps,

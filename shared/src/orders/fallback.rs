@@ -1,5 +1,5 @@
 //! Rebuilding a registration from PaymentIntent metadata, for a payment whose stored copy
-//! is missing (it expired, or the write after Stripe's answer failed).
+//! is missing (it expired, or the write after Stripe's response failed).
 
 use crate::catalog::Catalog;
 use crate::form::{Email, ExtraField, Phone, Registration};
@@ -8,7 +8,7 @@ use crate::store::{Payment, StoredRegistration};
 use crate::stripe::metadata::{keys, EXTRA_FIELD_PREFIX};
 use std::collections::BTreeMap;
 
-/// Rebuilds the registration and its quote from `metadata`, or says which key is missing
+/// Rebuilds the registration and its quote from `metadata`, or reports which key is missing
 /// or invalid. The quote is computed again from the catalog with the discount code that
 /// was applied at checkout, so the caller's amount check still compares like with like.
 ///

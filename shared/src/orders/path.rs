@@ -26,7 +26,7 @@ use crate::store::{RegistrationStore, StoreError, StoredRegistration};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// What the order path needs.
+/// Dependencies of the order path.
 #[derive(Clone)]
 pub struct OrderDeps {
     pub catalog: Arc<Catalog>,
@@ -68,7 +68,7 @@ pub struct PaidIntent {
     pub metadata: BTreeMap<String, String>,
 }
 
-/// How the order path ended without an error.
+/// Outcome of the order path when it ends without an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderOutcome {
     /// This call created the order.
@@ -194,7 +194,7 @@ async fn create_exactly_once(
         }
         Claim::InProgress => {
             tally.add(Counter::DuplicatesSkipped);
-            tracing::info!(payment_intent = %pi, "another attempt holds the claim");
+            tracing::info!(payment_intent = %pi, "another attempt holds the claim; try again later");
             return Ok(OrderOutcome::InProgress);
         }
         Claim::Proceed { attempt, takeover } => (attempt, takeover),
@@ -309,9 +309,9 @@ async fn fail(
     tally.last_failure = Some((now, reason.clone()));
 
     // After a timeout or a 5xx, Shopify may still be creating the order. Releasing the claim
-    // now would let a redelivery look the order up too early and create a second one, so
-    // the claim is left to expire with its lease; the next attempt then takes over and
-    // looks the order up first.
+    // now would let a redelivery look the order up too early and create a second one. So
+    // the claim is left to expire with its lease, and the next attempt takes over and looks
+    // the order up first.
     if outcome_unknown(&error) {
         tracing::warn!(payment_intent = %pi, lease_seconds = deps.settings.lease_seconds, "Shopify may still create the order; the claim stays until its lease ends");
     } else if let Err(store_error) = deps.ledger.fail(pi, &reason, now).await {
@@ -360,7 +360,7 @@ async fn needs_review(
     Ok(OrderOutcome::NeedsReview(reason))
 }
 
-/// A short reason without personal data: the error kind, never a value from the input.
+/// Builds a short reason without personal data: the error kind, never a value from the input.
 fn failure_reason(error: &OrderError) -> String {
     match error {
         OrderError::Shopify(ShopifyError::UserErrors(errors)) => {

@@ -94,12 +94,12 @@ pub struct DevServer {
 }
 
 impl DevServer {
-    /// The bound address.
+    /// Returns the bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// The base URL, such as `http://127.0.0.1:8080`.
+    /// Returns the base URL, such as `http://127.0.0.1:8080`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }

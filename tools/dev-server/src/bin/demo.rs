@@ -114,7 +114,7 @@ async fn run(localstripe: &str, sandbox_port: u16, table: &str) -> anyhow::Resul
     let intent = post(&http, &api, "/api/create-payment-intent", &form).await?;
     let payment_intent = intent["payment_intent_id"]
         .as_str()
-        .context("no payment_intent_id in the answer")?
+        .context("no payment_intent_id in the response")?
         .to_owned();
     let quote = &intent["quote"]["display"];
     println!(
@@ -222,7 +222,7 @@ async fn post(
         .await?;
     let status = response.status();
     let answer: Value = response.json().await?;
-    ensure!(status.is_success(), "{path} answered {status}: {answer}");
+    ensure!(status.is_success(), "{path} returned {status}: {answer}");
     Ok(answer)
 }
 
@@ -302,7 +302,7 @@ async fn wait_for_order(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    bail!("no Shopify order for {payment_intent} after 30 s; the dev server's log above says why")
+    bail!("no Shopify order for {payment_intent} after 30 s; the dev server's log above shows why")
 }
 
 fn print_order(order: &Value) {
