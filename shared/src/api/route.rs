@@ -70,6 +70,11 @@ pub fn route_path(request: &Request) -> String {
         Some(RequestContext::ApiGatewayV1(context)) => context.stage.clone(),
         _ => None,
     };
+    // A path that already names a route is kept: under a stage called `api`, lambda_http
+    // leaves `/api/health` as it is, and stripping the stage would break it.
+    if Route::from_path(path).is_some() {
+        return path.to_owned();
+    }
     match stage.as_deref() {
         Some(stage) if stage != "$default" && !stage.is_empty() => {
             let prefix = format!("/{stage}");

@@ -266,12 +266,13 @@ async fn payment_order_carries_intent_facts() {
 async fn payment_resolves_recorded_failure() {
     let harness = harness();
     let (_, pi) = harness.store(None, "succeeded").await;
+    // Throttling means Shopify did not run the call, so the claim is released at once.
     harness
         .shopify
         .fail_next
         .lock()
         .unwrap()
-        .replace(ShopifyError::Server("HTTP 503".to_owned()));
+        .replace(ShopifyError::Throttled { retry_after: None });
 
     let error = replay_payment(&harness.stripe, &harness.deps, &pi)
         .await
@@ -287,6 +288,35 @@ async fn payment_resolves_recorded_failure() {
     assert!(matches!(replayed.outcome, OrderOutcome::Created(_)));
     assert_eq!(harness.recorded().await, Vec::new());
     assert_eq!(harness.shopify.order_count(), 1);
+}
+
+#[tokio::test]
+async fn replay_waits_while_shopify_outcome_unknown() {
+    let harness = harness();
+    let (_, pi) = harness.store(None, "succeeded").await;
+    harness
+        .shopify
+        .fail_next
+        .lock()
+        .unwrap()
+        .replace(ShopifyError::Server("HTTP 503".to_owned()));
+
+    let error = replay_payment(&harness.stripe, &harness.deps, &pi)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ReplayError::Order { .. }), "{error:?}");
+
+    // After a 5xx Shopify may still create the order, so the claim holds until its lease ends.
+    let replayed = replay_payment(&harness.stripe, &harness.deps, &pi)
+        .await
+        .unwrap();
+    assert!(
+        matches!(replayed.outcome, OrderOutcome::InProgress),
+        "{:?}",
+        replayed.outcome
+    );
+    assert_eq!(harness.shopify.order_count(), 0);
+    assert_eq!(harness.recorded().await.len(), 1);
 }
 
 #[tokio::test]
