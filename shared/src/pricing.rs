@@ -15,7 +15,7 @@ use crate::validation::FieldError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The most participants one registration may cover.
+/// The maximum number of participants one registration may cover.
 pub const MAX_PARTICIPANTS: u32 = 50;
 
 /// A validated choice of event, days and number of participants.
@@ -91,7 +91,7 @@ impl<'a> Basket<'a> {
 /// One priced line of a quote: a single day, or the whole event at its full-event price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteLine {
-    /// What the buyer sees, such as `Spring Classic: Saturday (2027-04-17)`.
+    /// The title shown to the buyer, such as `Spring Classic: Saturday (2027-04-17)`.
     pub title: String,
     /// The dates this line covers, as `YYYY-MM-DD`.
     pub days: Vec<String>,
@@ -132,17 +132,17 @@ pub struct Quote {
 pub struct PriceOverflow;
 
 impl Quote {
-    /// The discount amount, zero without a code.
+    /// Returns the discount amount, zero without a code.
     pub fn discount_amount(&self) -> i64 {
         self.discount.as_ref().map_or(0, |discount| discount.amount)
     }
 
-    /// The amount tax is charged on: subtotal minus discount.
+    /// Returns the amount tax is charged on: subtotal minus discount.
     pub fn taxable_amount(&self) -> i64 {
         self.subtotal - self.discount_amount()
     }
 
-    /// A stable hash of everything that decides the charge, used to tell a double submit
+    /// Returns a stable hash of everything that decides the charge, used to tell a double submit
     /// (same hash) from a changed basket (new hash).
     pub fn fingerprint(&self) -> String {
         // Serialising a struct writes fields in declaration order, so equal quotes give

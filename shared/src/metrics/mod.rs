@@ -50,7 +50,7 @@ impl Counter {
         Counter::ShopifyRetries,
     ];
 
-    /// The attribute name used in storage and reports, such as `orders_created`.
+    /// Returns the attribute name used in storage and reports, such as `orders_created`.
     pub fn name(self) -> &'static str {
         match self {
             Counter::DiscountValid => "discount_valid",
@@ -70,7 +70,7 @@ impl Counter {
     }
 }
 
-/// What one request counted.
+/// The counts one request collected.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<(Counter, u64)>,
@@ -97,7 +97,7 @@ impl Tally {
         }
     }
 
-    /// The count of `counter` in this tally.
+    /// Returns the count of `counter` in this tally.
     pub fn count(&self, counter: Counter) -> u64 {
         self.counts
             .iter()
@@ -105,7 +105,7 @@ impl Tally {
             .map_or(0, |(_, count)| *count)
     }
 
-    /// The counters that moved, with their amounts.
+    /// Returns the counters that moved, with their amounts.
     pub fn counts(&self) -> &[(Counter, u64)] {
         &self.counts
     }
@@ -140,7 +140,7 @@ pub struct DayMetrics {
 }
 
 impl DayMetrics {
-    /// The count of `counter`.
+    /// Returns the count of `counter`.
     pub fn count(&self, counter: Counter) -> u64 {
         self.counts
             .iter()
@@ -152,7 +152,7 @@ impl DayMetrics {
 /// Reads stored daily metrics.
 #[async_trait]
 pub trait MetricsReader: Send + Sync {
-    /// The metrics of the UTC day `date` (`YYYY-MM-DD`); all zero when nothing was stored.
+    /// Reads the metrics of the UTC day `date` (`YYYY-MM-DD`); all zero when nothing was stored.
     async fn day(&self, date: &str) -> Result<DayMetrics, crate::store::StoreError>;
 }
 
@@ -172,7 +172,7 @@ pub struct MemoryMetrics {
 }
 
 impl MemoryMetrics {
-    /// The sum of `counter` over every recorded tally.
+    /// Returns the sum of `counter` over every recorded tally.
     pub fn total(&self, counter: Counter) -> u64 {
         let tallies = self
             .tallies
@@ -181,7 +181,7 @@ impl MemoryMetrics {
         tallies.iter().map(|tally| tally.count(counter)).sum()
     }
 
-    /// Every recorded tally, oldest first.
+    /// Returns every recorded tally, oldest first.
     pub fn tallies(&self) -> Vec<Tally> {
         self.tallies
             .lock()
