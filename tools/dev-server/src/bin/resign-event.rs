@@ -2,8 +2,8 @@
 //! signatures are only accepted for five minutes.
 //!
 //! Usage: `resign-event EVENT_FILE [SECRET]`. The secret defaults to the
-//! `STRIPE_WEBHOOK_SECRET` environment variable, then to `whsec_test_local_only`, the
-//! fixtures' own test secret. The event is printed to standard output with a fresh
+//! `STRIPE_WEBHOOK_SECRET` environment variable, then to the first entry of
+//! `STRIPE_WEBHOOK_SECRETS`, then to `whsec_test_local_only`, the fixtures' own test secret. The event is printed to standard output with a fresh
 //! `Stripe-Signature` header and its body untouched (base64 bodies are signed over their
 //! decoded bytes, as Stripe signs what it sends).
 
@@ -35,6 +35,7 @@ fn run() -> Result<String, String> {
     let secret = args
         .next()
         .or_else(|| std::env::var("STRIPE_WEBHOOK_SECRET").ok())
+        .or_else(|| first_configured_secret(std::env::var("STRIPE_WEBHOOK_SECRETS").ok()))
         .unwrap_or_else(|| FIXTURE_SECRET.to_owned());
     let secret = WebhookSecret::new(secret).map_err(|_| "the secret is empty".to_owned())?;
 
@@ -42,6 +43,16 @@ fn run() -> Result<String, String> {
         std::fs::read_to_string(&path).map_err(|error| format!("cannot read {path}: {error}"))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     resign(&text, &secret, now).map_err(|message| format!("{path}: {message}"))
+}
+
+/// Returns the first secret of a comma-separated list, as the functions read
+/// `STRIPE_WEBHOOK_SECRETS`.
+fn first_configured_secret(list: Option<String>) -> Option<String> {
+    list?
+        .split(',')
+        .map(str::trim)
+        .find(|secret| !secret.is_empty())
+        .map(str::to_owned)
 }
 
 /// Replaces the event's `stripe-signature` header with one made at `now`.
@@ -109,6 +120,17 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn first_configured_secret_skips_blanks() {
+        let list = Some(" , whsec_test_one, whsec_test_two".to_owned());
+        assert_eq!(
+            first_configured_secret(list).as_deref(),
+            Some("whsec_test_one")
+        );
+        assert_eq!(first_configured_secret(Some(" ".to_owned())), None);
+        assert_eq!(first_configured_secret(None), None);
     }
 
     #[test]
