@@ -107,7 +107,16 @@ pub fn stripe_client(secrets: &AppSecrets) -> Result<StripeClient, SetupError> {
 }
 
 /// Loads the AWS SDK configuration from the usual sources (environment, Lambda role).
+///
+/// Outside Lambda (the dev server, the replay tool) the SDK would otherwise look for a region
+/// and credentials at the EC2 instance metadata address, which local runs must never call,
+/// so the lookup is switched off unless `AWS_EC2_METADATA_DISABLED` is already set.
 pub async fn aws_config() -> aws_config::SdkConfig {
+    let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    if !in_lambda && std::env::var_os("AWS_EC2_METADATA_DISABLED").is_none() {
+        // Set before the SDK reads the environment; nothing else writes it concurrently.
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
 
