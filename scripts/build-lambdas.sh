@@ -3,7 +3,7 @@
 # the SAM template. The build tools come from PyPI into .venv-build/, so nothing depends on
 # what is installed on the machine.
 #
-# If the arm64 Rust target cannot be installed here, it builds for x86_64 instead and says
+# If the arm64 Rust target cannot be installed here, it builds for x86_64 instead and prints
 # so: the artifacts then prove the code links, not that they match what SAM deploys.
 set -euo pipefail
 cd "$(dirname "$0")/.."

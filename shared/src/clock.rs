@@ -4,7 +4,7 @@ use time::OffsetDateTime;
 
 /// A source of the current time.
 pub trait Clock: Send + Sync {
-    /// The current time in UTC.
+    /// Returns the current time in UTC.
     fn now(&self) -> OffsetDateTime;
 }
 

@@ -28,7 +28,7 @@ pub struct DiscountCode {
     pub active: bool,
 }
 
-/// Why a typed code does not apply. The serialised names are part of the
+/// The reason a typed code does not apply. The serialised names are part of the
 /// `validate-discount` response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
@@ -78,7 +78,7 @@ impl DiscountCode {
         Ok(())
     }
 
-    /// The amount this code takes off `subtotal`, never more than the subtotal.
+    /// Computes the amount this code takes off `subtotal`, never more than the subtotal.
     ///
     /// A percentage is rounded half away from zero to the minor unit; a fixed amount applies
     /// once per order, not per participant.

@@ -64,13 +64,13 @@ impl Currency {
         })
     }
 
-    /// The upper-case ISO code, such as `USD`.
+    /// Returns the upper-case ISO code, such as `USD`.
     pub fn code(&self) -> &str {
         // The constructor only admits ASCII upper-case letters.
         std::str::from_utf8(&self.code).unwrap_or("XXX")
     }
 
-    /// The number of decimal places of the minor unit: 2 for USD, 0 for JPY.
+    /// Returns the number of decimal places of the minor unit: 2 for USD, 0 for JPY.
     pub fn exponent(&self) -> u8 {
         self.exponent
     }

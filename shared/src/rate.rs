@@ -59,12 +59,12 @@ impl Rate {
         self.parts_per_million == ONE
     }
 
-    /// The rate as a decimal fraction with trailing zeros removed, such as `0.1`.
+    /// Formats the rate as a decimal fraction with trailing zeros removed, such as `0.1`.
     pub fn to_fraction_string(&self) -> String {
         trim_zeros(format_scaled(self.parts_per_million, 6))
     }
 
-    /// The rate as a percentage with trailing zeros removed, such as `12.5`.
+    /// Formats the rate as a percentage with trailing zeros removed, such as `12.5`.
     pub fn to_percent_string(&self) -> String {
         trim_zeros(format_scaled(self.parts_per_million, 4))
     }

@@ -69,7 +69,7 @@ impl Catalog {
         self.events.iter().find(|event| event.id == id)
     }
 
-    /// All events, in file order.
+    /// Returns all events, in file order.
     pub fn events(&self) -> &[Event] {
         &self.events
     }

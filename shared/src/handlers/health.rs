@@ -5,14 +5,14 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
-/// Identifies the running function in health answers.
+/// Identifies the running function in health responses.
 #[derive(Debug, Clone)]
 pub struct HealthInfo {
     pub function_name: String,
     pub version: &'static str,
 }
 
-/// Answers that the function is alive.
+/// Returns that the function is alive.
 pub async fn handle(info: &HealthInfo, _request: Request) -> Result<Response<Body>, ApiError> {
     Ok(json_response(
         StatusCode::OK,

@@ -14,7 +14,7 @@ pub use path::{
 
 use serde::{Deserialize, Serialize};
 
-/// What is known about the payment behind an order.
+/// Facts about the payment behind an order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentFacts {
     /// The PaymentIntent id, or `free_<registration id>` for a registration with a zero
@@ -35,7 +35,7 @@ pub struct PaymentFacts {
 }
 
 impl PaymentFacts {
-    /// The source identifier of a free registration's order.
+    /// Returns the source identifier of a free registration's order.
     pub fn free_source_identifier(registration_id: &uuid::Uuid) -> String {
         format!("free_{registration_id}")
     }

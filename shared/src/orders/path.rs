@@ -203,7 +203,7 @@ async fn create_exactly_once(
     // Only a takeover can find an order from an earlier attempt, so the usual path makes a
     // single Shopify call.
     // NOTE: each Shopify call has its own 20 s budget, so a takeover whose lookup and create
-    // both exhaust theirs can outlast the 28 s function timeout; the lease and the lookup
+    // both exhaust theirs can outlast the 28 s function timeout. The lease and the lookup
     // still prevent a second order, but that failure is then not recorded.
     if takeover {
         let found = deps.shopify.find_order_by_source(pi).await;

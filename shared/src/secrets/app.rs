@@ -64,12 +64,12 @@ impl fmt::Debug for AppSecrets {
 }
 
 impl AppSecrets {
-    /// The Stripe key, wrapped so it cannot be logged.
+    /// Returns the Stripe key, wrapped so it cannot be logged.
     pub fn stripe_key(&self) -> Option<StripeSecretKey> {
         self.stripe_secret_key.clone().map(StripeSecretKey::new)
     }
 
-    /// The webhook signing secrets; empty entries are skipped.
+    /// Returns the webhook signing secrets, skipping empty entries.
     pub fn webhook_secrets(&self) -> Vec<WebhookSecret> {
         self.stripe_webhook_secrets
             .iter()
@@ -77,7 +77,7 @@ impl AppSecrets {
             .collect()
     }
 
-    /// The health API key, wrapped so it cannot be logged.
+    /// Returns the health API key, wrapped so it cannot be logged.
     pub fn health_key(&self) -> Option<Secret> {
         self.health_api_key.clone().map(Secret::new)
     }

@@ -1,4 +1,4 @@
-//! Where the functions get their secrets.
+//! Sources of the functions' secrets.
 
 mod app;
 mod env;
@@ -44,10 +44,10 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Where [`AppSecrets`] come from: Secrets Manager in Lambda, the environment locally.
+/// A source of [`AppSecrets`]: Secrets Manager in Lambda, the environment locally.
 #[async_trait]
 pub trait SecretStore: Send + Sync {
-    /// The secrets, loaded on first use and then served from memory for the life of the
+    /// Returns the secrets, loaded on first use and then served from memory for the life of the
     /// container.
     async fn secrets(&self) -> Result<Arc<AppSecrets>, SecretsError>;
 
@@ -82,7 +82,7 @@ pub struct SecretsError(pub String);
 /// The webhook signing secrets, several while one is being rolled.
 #[async_trait]
 pub trait WebhookSecretSource: Send + Sync {
-    /// The secrets as last loaded; loads them on first use.
+    /// Returns the secrets as last loaded, loading them on first use.
     async fn webhook_secrets(&self) -> Result<Vec<WebhookSecret>, SecretsError>;
 
     /// Loads the secrets again, after a signature matched none of them (the secret may

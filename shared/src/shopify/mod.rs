@@ -59,10 +59,10 @@ pub enum ShopifyError {
     /// version) or 423 (locked).
     #[error("the shop is unavailable (HTTP {0})")]
     ShopUnavailable(u16),
-    /// HTTP 5xx, a GraphQL internal error, or an unreadable answer.
+    /// HTTP 5xx, a GraphQL internal error, or an unreadable response.
     #[error("Shopify failed: {0}")]
     Server(String),
-    /// No answer in time, or the connection failed.
+    /// No response in time, or the connection failed.
     #[error("Shopify did not answer: {0}")]
     Transport(String),
 }
@@ -113,7 +113,7 @@ pub trait OrderGateway: Send + Sync {
         (0, 0)
     }
 
-    /// The API version Shopify said it served, when it differs from the requested one.
+    /// The API version Shopify reported serving, when it differs from the requested one.
     fn api_version_drift(&self) -> Option<(String, String)> {
         None
     }
@@ -125,7 +125,7 @@ pub trait ShopifyProbe: Send + Sync {
     /// The API version the client asks for.
     fn requested_api_version(&self) -> String;
 
-    /// Makes one small call and returns the API version Shopify said it served.
+    /// Makes one small call and returns the API version Shopify reported serving.
     async fn served_api_version(&self) -> Result<String, ShopifyError>;
 }
 

@@ -15,7 +15,7 @@ mod tests;
 pub use dynamo::DynamoRegistrationStore;
 pub use memory::MemoryRegistrationStore;
 
-/// How a stored registration is being paid.
+/// The way a stored registration is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Payment {
@@ -33,7 +33,7 @@ pub struct StoredRegistration {
     /// [`Quote::fingerprint`] of `quote`.
     pub fingerprint: String,
     pub payment: Payment,
-    /// The PaymentIntent created for this quote, once Stripe answered.
+    /// The PaymentIntent created for this quote, once Stripe returned it.
     pub payment_intent_id: Option<String>,
     /// Unix seconds when the record was written.
     pub created_at: i64,

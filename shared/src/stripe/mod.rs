@@ -14,7 +14,7 @@ pub use client::{StripeClient, StripeConfig, StripeConfigError, StripeSecretKey}
 pub use idempotency::idempotency_key;
 pub use metadata::{build_metadata, RequiredMetadata};
 
-/// What we ask Stripe to create.
+/// The PaymentIntent request sent to Stripe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatePaymentIntent {
     /// Amount in minor units.
@@ -61,8 +61,8 @@ pub enum StripeError {
     /// Stripe rejected the request (HTTP 4xx other than 429).
     #[error("Stripe rejected the request ({status}): {kind}")]
     Rejected { status: u16, kind: String },
-    /// Stripe could not be reached, timed out, answered 429 or 5xx, or sent an unreadable
-    /// answer; worth retrying later.
+    /// Stripe could not be reached, timed out, returned 429 or 5xx, or sent an unreadable
+    /// response, so retrying later may succeed.
     #[error("Stripe is unavailable: {0}")]
     Unavailable(String),
 }

@@ -24,7 +24,7 @@ impl RecordingGateway {
         self.state.lock().unwrap().fail_next_create = true;
     }
 
-    /// Every create request received, in order.
+    /// Returns every create request received, in order.
     pub fn created(&self) -> Vec<CreatePaymentIntent> {
         self.state.lock().unwrap().created.clone()
     }

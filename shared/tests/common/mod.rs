@@ -31,7 +31,7 @@ pub fn event_with_body(name: &str, body: &serde_json::Value) -> Request {
     request
 }
 
-/// The JSON body of a response.
+/// Parses the JSON body of a response.
 pub fn json_of(response: &Response<Body>) -> serde_json::Value {
     let bytes: &[u8] = match response.body() {
         Body::Text(text) => text.as_bytes(),
@@ -41,7 +41,7 @@ pub fn json_of(response: &Response<Body>) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("the response body is JSON")
 }
 
-/// A header of a response as text, when present.
+/// Returns a header of a response as text, when present.
 pub fn header<'r>(response: &'r Response<Body>, name: &str) -> Option<&'r str> {
     response
         .headers()

@@ -15,7 +15,7 @@ pub struct RecordingShopify {
 #[derive(Default)]
 struct State {
     orders: Vec<(CreatedOrder, Value)>,
-    /// Answers for the next create calls, in order, before normal processing resumes.
+    /// Outcomes of the next create calls, in order, before normal processing resumes.
     scripted: VecDeque<ScriptedCreate>,
     lookups: usize,
 }
@@ -40,7 +40,7 @@ impl RecordingShopify {
             .push_back(ScriptedCreate::CreateThenFail(error));
     }
 
-    /// The variables of every created order, in order.
+    /// Returns the variables of every created order, in order.
     pub fn orders(&self) -> Vec<Value> {
         self.lock()
             .orders
@@ -49,7 +49,7 @@ impl RecordingShopify {
             .collect()
     }
 
-    /// How many `sourceIdentifier` lookups were made.
+    /// Returns how many `sourceIdentifier` lookups were made.
     pub fn lookups(&self) -> usize {
         self.lock().lookups
     }
