@@ -2,3 +2,7 @@
 //!
 //! Each measure writes its results as JSON under `target/bench/`, and `report` turns those
 //! files into the results page, so one measure can be re-run without the others.
+
+pub mod cold_start;
+pub mod runtime_api;
+pub mod stats;
