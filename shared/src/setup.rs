@@ -41,6 +41,7 @@ use crate::shopify::{
 };
 use crate::store::DynamoRegistrationStore;
 use crate::stripe::{StripeClient, StripeConfig, StripeConfigError};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use std::sync::Arc;
 
 /// A dependency that could not be built at cold start.
@@ -106,7 +107,8 @@ pub fn stripe_client(secrets: &AppSecrets) -> Result<StripeClient, SetupError> {
     Ok(StripeClient::new(key, stripe_config)?)
 }
 
-/// Loads the AWS SDK configuration from the usual sources (environment, Lambda role).
+/// Loads the AWS SDK configuration from the usual sources (environment, Lambda role), with
+/// the HTTP client of [`aws_http_client`].
 ///
 /// Outside Lambda (the dev server, the replay tool) the SDK would otherwise look for a region
 /// and credentials at the EC2 instance metadata address, which local runs must never call,
@@ -117,7 +119,25 @@ pub async fn aws_config() -> aws_config::SdkConfig {
         // Set before the SDK reads the environment; nothing else writes it concurrently.
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_http_client())
+        .load()
+        .await
+}
+
+/// Builds the HTTP client for AWS SDK clients. It uses hyper 1 and rustls with the ring
+/// provider, like the reqwest clients for Stripe and Shopify, so a function links one HTTP
+/// and one TLS implementation.
+///
+/// The SDK crates are built without a default HTTP client, so an SDK client built without
+/// this one (through [`aws_config`] or its config builder's `http_client`) fails every
+/// request with "No HTTP client was available". The client sends `http://` endpoints, such
+/// as moto's, in plain text and verifies `https://` endpoints against the system's root
+/// certificates, which it reads once per process when it sends its first request.
+pub fn aws_http_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// Builds the secret store (Secrets Manager with `SECRETS_ARN`, else the environment) and

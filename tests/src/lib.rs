@@ -190,6 +190,7 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let credentials = Credentials::new("testing", "testing", None, None, "moto");
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(shared::setup::aws_http_client())
         .endpoint_url(moto_url())
         .region(Region::new(AWS_REGION))
         .credentials_provider(credentials)
@@ -202,6 +203,7 @@ pub fn secretsmanager_client() -> aws_sdk_secretsmanager::Client {
     let credentials = Credentials::new("testing", "testing", None, None, "moto");
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(shared::setup::aws_http_client())
         .endpoint_url(moto_url())
         .region(Region::new(AWS_REGION))
         .credentials_provider(credentials)

@@ -8,7 +8,9 @@ use shared::handlers::validate_discount::{handle, ValidateDiscountDeps};
 use shared::setup;
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands a container one event at a time, so worker threads would only add start-up
+// time and memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let cors = Cors::from_list(&config::optional("ALLOWED_ORIGINS").unwrap_or_default());

@@ -9,7 +9,9 @@ use shared::secrets::WebhookSecretsFrom;
 use shared::setup;
 use std::sync::Arc;
 
-#[tokio::main]
+// Lambda hands a container one event at a time, so worker threads would only add start-up
+// time and memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();
     let aws = setup::aws_config().await;

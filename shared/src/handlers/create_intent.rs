@@ -301,7 +301,8 @@ fn payment_intent_request(
     }
 }
 
-fn payment_metadata(registration: &Registration, quote: &Quote) -> Vec<(String, String)> {
+/// Returns the PaymentIntent metadata for `registration` charged at `quote`.
+pub fn payment_metadata(registration: &Registration, quote: &Quote) -> Vec<(String, String)> {
     let tax_rate = quote.tax_rate.to_fraction_string();
     let required = stripe::RequiredMetadata {
         registration_id: registration.registration_id,

@@ -74,12 +74,12 @@ async fn handle_counted(
         }
     })?;
     let span = tracing::info_span!("event", event_id = %event.id, event_type = %event.event_type);
-    dispatch(deps, &event, tally).instrument(span).await
+    dispatch(deps, event, tally).instrument(span).await
 }
 
 async fn dispatch(
     deps: &WebhookDeps,
-    event: &WebhookEvent,
+    event: WebhookEvent,
     tally: &mut Tally,
 ) -> Result<Response<Body>, ApiError> {
     match &event.kind {
@@ -136,30 +136,40 @@ async fn verify(
     }
 }
 
+/// Builds the order path's input from an event's PaymentIntent, moving its fields out of
+/// the event. Returns `None` when the event carries no PaymentIntent.
+///
+/// It does not check the event type, so call it only for `payment_intent.succeeded`. The
+/// amount paid is `amount_received`, or `amount` when Stripe sent no `amount_received`, and
+/// the payment time is the event's `created`.
+pub fn paid_intent(event: WebhookEvent) -> Option<PaidIntent> {
+    let intent = event.payment_intent?;
+    Some(PaidIntent {
+        facts: PaymentFacts {
+            payment_intent_id: intent.id,
+            amount_received: intent.amount_received.unwrap_or(intent.amount),
+            currency: intent.currency,
+            livemode: event.livemode,
+            latest_charge: intent.latest_charge,
+            free: false,
+            paid_at: event.created,
+        },
+        metadata: intent.metadata,
+    })
+}
+
 async fn payment_succeeded(
     deps: &WebhookDeps,
-    event: &WebhookEvent,
+    event: WebhookEvent,
     tally: &mut Tally,
 ) -> Result<Response<Body>, ApiError> {
-    let Some(intent) = &event.payment_intent else {
+    let Some(paid) = paid_intent(event) else {
         return Err(ApiError::InvalidJson {
             field: Some("data.object".to_owned()),
             message: "the event carries no PaymentIntent".to_owned(),
         });
     };
-    let span = tracing::info_span!("payment", payment_intent = %intent.id);
-    let paid = PaidIntent {
-        facts: PaymentFacts {
-            payment_intent_id: intent.id.clone(),
-            amount_received: intent.amount_received.unwrap_or(intent.amount),
-            currency: intent.currency.clone(),
-            livemode: event.livemode,
-            latest_charge: intent.latest_charge.clone(),
-            free: false,
-            paid_at: event.created,
-        },
-        metadata: intent.metadata.clone(),
-    };
+    let span = tracing::info_span!("payment", payment_intent = %paid.facts.payment_intent_id);
 
     let outcome = fulfil_payment(&deps.orders, &paid, tally)
         .instrument(span)

@@ -53,7 +53,7 @@ impl DynamoMetrics {
     }
 
     /// Creates a store with the region, credentials and endpoint of `config`, as loaded by
-    /// `aws_config::load_defaults` in a Lambda function.
+    /// `setup::aws_config` in a Lambda function.
     pub fn from_config(
         config: &aws_config::SdkConfig,
         table: impl Into<String>,

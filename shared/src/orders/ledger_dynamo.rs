@@ -101,7 +101,7 @@ impl DynamoOrderLedger {
     }
 
     /// Creates a ledger with the region, credentials and endpoint of `config`, as loaded by
-    /// `aws_config::load_defaults` in a Lambda function.
+    /// `setup::aws_config` in a Lambda function.
     pub fn from_config(
         config: &aws_config::SdkConfig,
         table: impl Into<String>,
@@ -311,7 +311,7 @@ impl DynamoFailureLog {
     }
 
     /// Creates a failure log with the region, credentials and endpoint of `config`, as
-    /// loaded by `aws_config::load_defaults` in a Lambda function.
+    /// loaded by `setup::aws_config` in a Lambda function.
     pub fn from_config(
         config: &aws_config::SdkConfig,
         table: impl Into<String>,

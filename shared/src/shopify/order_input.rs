@@ -10,7 +10,8 @@ use crate::money::Currency;
 use crate::orders::PaymentFacts;
 use crate::pricing::Quote;
 use crate::store::StoredRegistration;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -98,15 +99,36 @@ pub fn order_variables(
     event_name: &str,
     options: &MappingOptions,
 ) -> Value {
-    json!({
-        "order": order_input(record, payment, event_name, options),
-        "options": {
-            // Shopify sends the buyer its order confirmation e-mail. Nothing is shipped,
-            // so no shipping confirmation is sent.
-            "sendReceipt": true,
-            "sendFulfillmentReceipt": false,
-        },
-    })
+    object([
+        ("order", order_input(record, payment, event_name, options)),
+        (
+            "options",
+            object([
+                // Shopify sends the buyer its order confirmation e-mail. Nothing is shipped,
+                // so no shipping confirmation is sent.
+                ("sendReceipt", Value::Bool(true)),
+                ("sendFulfillmentReceipt", Value::Bool(false)),
+            ]),
+        ),
+    ])
+}
+
+/// Builds a JSON object with `entries` in the given order.
+///
+/// The builders here create each value as an owned [`Value`] and move it in, because
+/// `json!` serialises every interpolated expression again and so copies each string once
+/// more.
+fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in entries {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
+/// Returns `text` as a JSON string.
+fn string(text: &str) -> Value {
+    Value::String(text.to_owned())
 }
 
 /// Builds the `OrderCreateOrderInput` object.
@@ -119,58 +141,69 @@ fn order_input(
     let registration = &record.registration;
     let quote = &record.quote;
     let currency = quote.currency;
-    let mut order = Map::new();
+    let mut order = Map::with_capacity(16);
 
-    order.insert("currency".into(), json!(currency.code()));
+    order.insert("currency".into(), string(currency.code()));
     order.insert("lineItems".into(), Value::Array(line_items(quote)));
     // Taxes go on the order only, because the 2026-10 schema allows tax lines on the order
     // or on the line items but not both. Shopify splits order-level tax lines across the
     // taxable line items.
     order.insert("taxLines".into(), Value::Array(tax_lines(quote)));
-    order.insert("taxesIncluded".into(), json!(false));
+    order.insert("taxesIncluded".into(), Value::Bool(false));
     if let Some(discount) = discount_code(quote) {
         order.insert("discountCode".into(), discount);
     }
 
     // The 2026-10 schema documents that a given status persists even when it does not
     // match the transactions, so a free registration is PAID with no transaction.
-    order.insert("financialStatus".into(), json!("PAID"));
+    order.insert("financialStatus".into(), string("PAID"));
     if let Some(transaction) = stripe_transaction(payment, currency) {
-        order.insert("transactions".into(), json!([transaction]));
+        order.insert("transactions".into(), Value::Array(vec![transaction]));
     }
 
     order.insert("customer".into(), customer(record, options));
     if options.include_email {
-        order.insert("email".into(), json!(registration.email.as_str()));
+        order.insert("email".into(), string(registration.email.as_str()));
     }
     if options.include_customer_phone {
-        order.insert("phone".into(), json!(registration.phone.e164));
+        order.insert("phone".into(), string(&registration.phone.e164));
     }
 
     let attributes = custom_attributes(record, payment, event_name, options);
     let attributes = attributes
         .into_iter()
-        .map(|(key, value)| json!({ "key": key, "value": value }))
+        .map(|(key, value)| object([("key", Value::String(key)), ("value", Value::String(value))]))
         .collect();
     order.insert("customAttributes".into(), Value::Array(attributes));
 
-    order.insert("tags".into(), json!(tags(record, payment)));
-    order.insert("sourceName".into(), json!(options.source_name));
-    order.insert("sourceIdentifier".into(), json!(payment.payment_intent_id));
-    order.insert("note".into(), json!(note(record, payment, event_name)));
-    order.insert("test".into(), json!(!payment.livemode));
+    let tags = tags(record, payment)
+        .into_iter()
+        .map(Value::String)
+        .collect();
+    order.insert("tags".into(), Value::Array(tags));
+    order.insert("sourceName".into(), string(&options.source_name));
+    order.insert(
+        "sourceIdentifier".into(),
+        string(&payment.payment_intent_id),
+    );
+    order.insert(
+        "note".into(),
+        Value::String(note(record, payment, event_name)),
+    );
+    order.insert("test".into(), Value::Bool(!payment.livemode));
 
     Value::Object(order)
 }
 
 /// Builds a `MoneyBagInput` in the shop currency.
 fn money_bag(currency: Currency, minor: i64) -> Value {
-    json!({
-        "shopMoney": {
-            "amount": currency.format_amount(minor),
-            "currencyCode": currency.code(),
-        }
-    })
+    object([(
+        "shopMoney",
+        object([
+            ("amount", Value::String(currency.format_amount(minor))),
+            ("currencyCode", string(currency.code())),
+        ]),
+    )])
 }
 
 /// Builds one custom line item (no product or variant) per quote line: one per chosen day,
@@ -180,13 +213,13 @@ fn line_items(quote: &Quote) -> Vec<Value> {
         .lines
         .iter()
         .map(|line| {
-            json!({
-                "title": line.title,
-                "quantity": line.quantity,
-                "priceSet": money_bag(quote.currency, line.unit_price),
-                "requiresShipping": false,
-                "taxable": true,
-            })
+            object([
+                ("title", string(&line.title)),
+                ("quantity", Value::from(line.quantity)),
+                ("priceSet", money_bag(quote.currency, line.unit_price)),
+                ("requiresShipping", Value::Bool(false)),
+                ("taxable", Value::Bool(true)),
+            ])
         })
         .collect()
 }
@@ -196,11 +229,11 @@ fn tax_lines(quote: &Quote) -> Vec<Value> {
     if quote.tax == 0 {
         return Vec::new();
     }
-    vec![json!({
-        "title": quote.tax_title,
-        "rate": quote.tax_rate.to_fraction_string(),
-        "priceSet": money_bag(quote.currency, quote.tax),
-    })]
+    vec![object([
+        ("title", string(&quote.tax_title)),
+        ("rate", Value::String(quote.tax_rate.to_fraction_string())),
+        ("priceSet", money_bag(quote.currency, quote.tax)),
+    ])]
 }
 
 /// Builds the `discountCode` input, or `None` without a discount or with a zero amount.
@@ -215,12 +248,13 @@ fn discount_code(quote: &Quote) -> Option<Value> {
     if discount.amount == 0 {
         return None;
     }
-    Some(json!({
-        "itemFixedDiscountCode": {
-            "code": discount.code,
-            "amountSet": money_bag(quote.currency, discount.amount),
-        }
-    }))
+    Some(object([(
+        "itemFixedDiscountCode",
+        object([
+            ("code", string(&discount.code)),
+            ("amountSet", money_bag(quote.currency, discount.amount)),
+        ]),
+    )]))
 }
 
 /// Builds the Stripe sale transaction, or `None` for a free registration.
@@ -228,19 +262,22 @@ fn stripe_transaction(payment: &PaymentFacts, currency: Currency) -> Option<Valu
     if payment.free {
         return None;
     }
-    let mut transaction = Map::new();
-    transaction.insert("kind".into(), json!("SALE"));
-    transaction.insert("status".into(), json!("SUCCESS"));
-    transaction.insert("gateway".into(), json!(STRIPE_GATEWAY));
+    let mut transaction = Map::with_capacity(7);
+    transaction.insert("kind".into(), string("SALE"));
+    transaction.insert("status".into(), string("SUCCESS"));
+    transaction.insert("gateway".into(), string(STRIPE_GATEWAY));
     transaction.insert(
         "amountSet".into(),
         money_bag(currency, payment.amount_received),
     );
-    transaction.insert("authorizationCode".into(), json!(payment.payment_intent_id));
-    transaction.insert("test".into(), json!(!payment.livemode));
+    transaction.insert(
+        "authorizationCode".into(),
+        string(&payment.payment_intent_id),
+    );
+    transaction.insert("test".into(), Value::Bool(!payment.livemode));
     // A timestamp outside the range of `OffsetDateTime` is left out rather than guessed.
     if let Some(processed_at) = rfc3339(payment.paid_at) {
-        transaction.insert("processedAt".into(), json!(processed_at));
+        transaction.insert("processedAt".into(), Value::String(processed_at));
     }
     Some(Value::Object(transaction))
 }
@@ -257,16 +294,16 @@ fn rfc3339(unix_seconds: i64) -> Option<String> {
 /// matches an existing customer by e-mail address when the address is included.
 fn customer(record: &StoredRegistration, options: &MappingOptions) -> Value {
     let registration = &record.registration;
-    let mut upsert = Map::new();
+    let mut upsert = Map::with_capacity(4);
     if options.include_email {
-        upsert.insert("email".into(), json!(registration.email.as_str()));
+        upsert.insert("email".into(), string(registration.email.as_str()));
     }
-    upsert.insert("firstName".into(), json!(registration.first_name));
-    upsert.insert("lastName".into(), json!(registration.last_name));
+    upsert.insert("firstName".into(), string(&registration.first_name));
+    upsert.insert("lastName".into(), string(&registration.last_name));
     if options.include_customer_phone {
-        upsert.insert("phone".into(), json!(registration.phone.e164));
+        upsert.insert("phone".into(), string(&registration.phone.e164));
     }
-    json!({ "toUpsert": upsert })
+    object([("toUpsert", Value::Object(upsert))])
 }
 
 /// Lists the order's custom attributes as `(key, value)` pairs: every form field in form
@@ -307,24 +344,16 @@ fn custom_attributes(
         pipeline.push((RAW_PHONE_KEY.into(), registration.phone.raw.clone()));
     }
 
-    // Every pipeline key is reserved, including RAW_PHONE_KEY when it is not written, so a
-    // form field gets the same key whichever options the order path chose.
-    let mut used: HashSet<String> = PIPELINE_KEYS
-        .iter()
-        .chain([&RAW_PHONE_KEY])
-        .map(|key| key.to_string())
-        .collect();
-    // Form field names are unique, so only a renamed field can collide with another form
-    // field. Reserving every form name first keeps the fields that need no rename as typed.
-    used.extend(registration.fields.iter().map(|field| field.name.clone()));
-
     let reserved_by_pipeline = |name: &str| name == RAW_PHONE_KEY || PIPELINE_KEYS.contains(&name);
+    // Built on the first renamed field only, because most registrations rename none.
+    let mut used: Option<HashSet<Cow<'_, str>>> = None;
     let mut attributes = Vec::with_capacity(registration.fields.len() + pipeline.len());
     for field in &registration.fields {
         let key = if field.name.trim().is_empty() {
-            free_key(UNNAMED_FIELD_KEY, &mut used)
+            free_key(UNNAMED_FIELD_KEY, used_keys(&mut used, record))
         } else if reserved_by_pipeline(&field.name) {
-            free_key(&format!("{}{FORM_KEY_SUFFIX}", field.name), &mut used)
+            let base = format!("{}{FORM_KEY_SUFFIX}", field.name);
+            free_key(&base, used_keys(&mut used, record))
         } else {
             field.name.clone()
         };
@@ -334,15 +363,36 @@ fn custom_attributes(
     attributes
 }
 
+/// Returns the set of keys that a renamed form field must avoid, building it on first use.
+///
+/// Every pipeline key is reserved, including [`RAW_PHONE_KEY`] when it is not written, so a
+/// form field gets the same key whichever options the order path chose. Form field names
+/// are unique, so only a renamed field can collide with another form field. Reserving every
+/// form name first keeps the fields that need no rename as typed.
+fn used_keys<'a, 'r>(
+    used: &'a mut Option<HashSet<Cow<'r, str>>>,
+    record: &'r StoredRegistration,
+) -> &'a mut HashSet<Cow<'r, str>> {
+    used.get_or_insert_with(|| {
+        let form_names = record.registration.fields.iter().map(|field| &field.name);
+        PIPELINE_KEYS
+            .iter()
+            .chain([&RAW_PHONE_KEY])
+            .map(|key| Cow::Borrowed(*key))
+            .chain(form_names.map(|name| Cow::Borrowed(name.as_str())))
+            .collect()
+    })
+}
+
 /// Returns `base`, or `base 2`, `base 3`, … when taken, and marks the result as used.
-fn free_key(base: &str, used: &mut HashSet<String>) -> String {
+fn free_key(base: &str, used: &mut HashSet<Cow<'_, str>>) -> String {
     let mut candidate = base.to_owned();
     let mut number = 2;
-    while used.contains(&candidate) {
+    while used.contains(candidate.as_str()) {
         candidate = format!("{base} {number}");
         number += 1;
     }
-    used.insert(candidate.clone());
+    used.insert(Cow::Owned(candidate.clone()));
     candidate
 }
 

@@ -53,7 +53,7 @@ impl DynamoRegistrationStore {
     }
 
     /// Creates a store on table `table` with the region, credentials and endpoint of
-    /// `config`, as loaded by `aws_config::load_defaults` in a Lambda function.
+    /// `config`, as loaded by `setup::aws_config` in a Lambda function.
     pub fn from_config(config: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
         Self::new(Client::new(config), table)
     }
@@ -66,6 +66,7 @@ impl DynamoRegistrationStore {
     pub fn local(endpoint_url: &str, table: impl Into<String>) -> Self {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(crate::setup::aws_http_client())
             .endpoint_url(endpoint_url)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new(

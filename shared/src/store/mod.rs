@@ -9,6 +9,7 @@ pub(crate) mod attributes;
 pub mod dynamo;
 pub mod keys;
 pub mod memory;
+pub mod table;
 #[cfg(test)]
 mod tests;
 

@@ -6,10 +6,11 @@
 //! `payment_intent.*` event's `data.object` is read. Other events keep `payment_intent` at
 //! `None`, and their object is not checked.
 
-use serde::de::{self, Deserializer};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// `type` of the event sent when a PaymentIntent has been paid.
 pub const PAYMENT_INTENT_SUCCEEDED: &str = "payment_intent.succeeded";
@@ -97,17 +98,24 @@ pub enum EventError {
     InvalidField { path: String },
 }
 
-/// The event envelope as sent. Required fields are `Option` so that a missing one is
-/// reported by path without quoting serde's message, which can contain body values.
+/// The event envelope as sent, with `data` read as `D`. Required fields are `Option` so
+/// that a missing one is reported by path without quoting serde's message, which can
+/// contain body values.
 #[derive(Deserialize)]
-struct RawEvent {
+struct RawEvent<D> {
     id: Option<String>,
     #[serde(rename = "type")]
     event_type: Option<String>,
     livemode: Option<bool>,
     created: Option<i64>,
-    /// Kept as JSON until the type shows whether the object is a PaymentIntent.
-    data: Option<Value>,
+    data: Option<D>,
+}
+
+/// `data` of an event whose `data.object` is read as a PaymentIntent in the same pass as
+/// the envelope, before the type is known.
+#[derive(Deserialize)]
+struct TypedData {
+    object: Option<RawPaymentIntent>,
 }
 
 #[derive(Deserialize)]
@@ -128,8 +136,21 @@ struct RawPaymentIntent {
 ///
 /// Call it only after [`super::signature::verify`] has accepted the same bytes.
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, EventError> {
+    // One typed pass reads the envelope and `data.object` together. It fails on anything
+    // unusual, such as a value of the wrong type, a repeated key or a `data.object` that is
+    // not a PaymentIntent (which other event types carry), and reports no path. The second
+    // pass keeps `data` as JSON until the type is known and names the field at fault.
+    match serde_json::from_slice::<RawEvent<TypedData>>(body) {
+        Ok(raw) => event_from_raw(raw, typed_payment_intent),
+        Err(_) => parse_event_with_paths(body),
+    }
+}
+
+/// Parses a webhook body like [`parse_event`], but keeps `data` as JSON until the type
+/// shows whether the object is a PaymentIntent, and tracks paths for error messages.
+fn parse_event_with_paths(body: &[u8]) -> Result<WebhookEvent, EventError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let raw: RawEvent = serde_path_to_error::deserialize(&mut deserializer)
+    let raw: RawEvent<Value> = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| event_error(error, ""))?;
     deserializer
         .end()
@@ -137,13 +158,21 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, EventError> {
             line: error.line(),
             column: error.column(),
         })?;
+    event_from_raw(raw, parse_payment_intent)
+}
 
+/// Checks the envelope's required fields and, for a `payment_intent.*` type, reads
+/// `data.object` with `read_intent`.
+fn event_from_raw<D>(
+    raw: RawEvent<D>,
+    read_intent: fn(Option<D>) -> Result<EventPaymentIntent, EventError>,
+) -> Result<WebhookEvent, EventError> {
     let id = required(raw.id, "id")?;
     let event_type = required(raw.event_type, "type")?;
     let livemode = required(raw.livemode, "livemode")?;
     let created = required(raw.created, "created")?;
     let payment_intent = if event_type.starts_with(PAYMENT_INTENT_TYPE_PREFIX) {
-        Some(parse_payment_intent(raw.data)?)
+        Some(read_intent(raw.data)?)
     } else {
         None
     };
@@ -158,7 +187,13 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, EventError> {
     })
 }
 
-/// Reads `data.object` of a `payment_intent.*` event.
+/// Takes `data.object` of a `payment_intent.*` event from the typed pass.
+fn typed_payment_intent(data: Option<TypedData>) -> Result<EventPaymentIntent, EventError> {
+    let object = data.ok_or_else(|| missing("data"))?.object;
+    payment_intent_from_raw(object.ok_or_else(|| missing("data.object"))?)
+}
+
+/// Reads `data.object` of a `payment_intent.*` event from `data` kept as JSON.
 fn parse_payment_intent(data: Option<Value>) -> Result<EventPaymentIntent, EventError> {
     let object = match data {
         None | Some(Value::Null) => return Err(missing("data")),
@@ -173,6 +208,10 @@ fn parse_payment_intent(data: Option<Value>) -> Result<EventPaymentIntent, Event
 
     let raw: RawPaymentIntent = serde_path_to_error::deserialize(object)
         .map_err(|error| event_error(error, "data.object."))?;
+    payment_intent_from_raw(raw)
+}
+
+fn payment_intent_from_raw(raw: RawPaymentIntent) -> Result<EventPaymentIntent, EventError> {
     Ok(EventPaymentIntent {
         id: required(raw.id, "data.object.id")?,
         amount: required(raw.amount, "data.object.amount")?,
@@ -229,18 +268,46 @@ pub(super) fn metadata_as_text<'de, D>(
 where
     D: Deserializer<'de>,
 {
-    let fields = Option::<Map<String, Value>>::deserialize(deserializer)?.unwrap_or_default();
-    let metadata = fields
-        .into_iter()
-        .map(|(key, value)| {
+    let metadata = Option::<MetadataText>::deserialize(deserializer)?;
+    Ok(metadata.map(|text| text.0).unwrap_or_default())
+}
+
+/// A metadata object with every value as text. A value that is not a JSON string becomes
+/// its compact JSON text, and a repeated key keeps its last value.
+struct MetadataText(BTreeMap<String, String>);
+
+impl<'de> Deserialize<'de> for MetadataText {
+    fn deserialize<D>(deserializer: D) -> Result<Self, D::Error>
+    where
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_map(MetadataVisitor)
+    }
+}
+
+struct MetadataVisitor;
+
+impl<'de> Visitor<'de> for MetadataVisitor {
+    type Value = MetadataText;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a metadata object")
+    }
+
+    fn visit_map<A>(self, mut entries: A) -> Result<Self::Value, A::Error>
+    where
+        A: MapAccess<'de>,
+    {
+        let mut metadata = BTreeMap::new();
+        while let Some((key, value)) = entries.next_entry::<String, Value>()? {
             let text = match value {
                 Value::String(text) => text,
                 other => other.to_string(),
             };
-            (key, text)
-        })
-        .collect();
-    Ok(metadata)
+            metadata.insert(key, text);
+        }
+        Ok(MetadataText(metadata))
+    }
 }
 
 /// Reads `latest_charge`, which is a charge id, an expanded charge object or null.

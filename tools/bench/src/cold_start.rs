@@ -1,8 +1,8 @@
 //! Cold start, latency and peak memory of one function binary under the local Runtime API.
 //!
-//! Each run starts a fresh process, as Lambda does for a new container, and records the
-//! time from spawning it to its first poll for an event (init), the first invocation, a
-//! series of warm invocations, and the process's peak resident memory (`VmHWM`).
+//! Each run starts a fresh process, as Lambda does for a new container. It records the
+//! time from spawning the process to its first poll for an event (init), the first
+//! invocation, a series of warm invocations, and the peak resident memory (`VmHWM`).
 
 use crate::runtime_api::{Outcome, RuntimeApi};
 use crate::stats::{millis, percentile, Summary};
@@ -16,10 +16,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
-/// How long a function may take to start or to answer one event before the run fails.
+/// Time a function may take to start or to handle one event before the run fails.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The memory size the functions are told they have, as in template.yaml.
+/// The memory size passed to the functions, as in template.yaml.
 const MEMORY_SIZE_MB: &str = "256";
 
 /// A function to measure: its binary, its settings and the events to send it.
@@ -28,7 +28,7 @@ pub struct FunctionUnderTest {
     pub binary: PathBuf,
     /// Settings besides the Lambda ones, which [`measure_run`] adds itself.
     pub env: Vec<(String, String)>,
-    /// The HTTP status every answer must carry.
+    /// The HTTP status every response must carry.
     pub expected_status: u16,
 }
 
@@ -129,7 +129,7 @@ async fn drive(
             invoked = api.invoke(event, STEP_TIMEOUT) => invoked?,
             status = process.child.wait() => bail!("the function exited at invocation {index}: {}", status?),
         };
-        check_answer(&invoked.outcome, function.expected_status)
+        check_response(&invoked.outcome, function.expected_status)
             .with_context(|| format!("invocation {index}"))?;
         latencies.push(millis(invoked.latency));
     }
@@ -163,8 +163,8 @@ fn spawn(
 ) -> anyhow::Result<SpawnedFunction> {
     let output = File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut command = Command::new(&function.binary);
-    // Only the settings given here reach the function, so what the caller's shell holds
-    // (RUST_LOG, AWS profiles) cannot change a measure.
+    // Only the settings given here reach the function, so the variables of the caller's
+    // shell (RUST_LOG, AWS profiles) cannot change a measure.
     command
         .env_clear()
         .envs(function.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -172,7 +172,10 @@ fn spawn(
         .env("AWS_LAMBDA_FUNCTION_NAME", &function.name)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", MEMORY_SIZE_MB)
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", function.name))
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", function.name),
+        )
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .stdin(Stdio::null())
         .stdout(output.try_clone()?)
@@ -190,8 +193,8 @@ fn spawn(
     })
 }
 
-/// Checks that the function answered an API Gateway response with the expected status.
-fn check_answer(outcome: &Outcome, expected_status: u16) -> anyhow::Result<()> {
+/// Checks that the function returned an API Gateway response with the expected status.
+fn check_response(outcome: &Outcome, expected_status: u16) -> anyhow::Result<()> {
     let body = match outcome {
         Outcome::Response(body) => body,
         Outcome::Error(body) => bail!(
@@ -199,7 +202,7 @@ fn check_answer(outcome: &Outcome, expected_status: u16) -> anyhow::Result<()> {
             String::from_utf8_lossy(body)
         ),
     };
-    let response: Value = serde_json::from_slice(body).context("the answer is not JSON")?;
+    let response: Value = serde_json::from_slice(body).context("the response is not JSON")?;
     let status = response["statusCode"].as_u64();
     if status != Some(u64::from(expected_status)) {
         bail!(
@@ -230,7 +233,8 @@ mod tests {
 
     #[test]
     fn reads_vm_hwm_in_kib() {
-        let status = "Name:\tbootstrap\nVmPeak:\t  20000 kB\nVmHWM:\t    9876 kB\nVmRSS:\t 9000 kB\n";
+        let status =
+            "Name:\tbootstrap\nVmPeak:\t  20000 kB\nVmHWM:\t    9876 kB\nVmRSS:\t 9000 kB\n";
         assert_eq!(parse_vm_hwm(status), Some(9876));
     }
 
@@ -242,20 +246,20 @@ mod tests {
     #[test]
     fn accepts_the_expected_status() {
         let body = Bytes::from_static(br#"{"statusCode":200,"body":"ok"}"#);
-        check_answer(&Outcome::Response(body), 200).expect("200 expected");
+        check_response(&Outcome::Response(body), 200).expect("200 expected");
     }
 
     #[test]
     fn rejects_another_status() {
         let body = Bytes::from_static(br#"{"statusCode":500,"body":"boom"}"#);
-        let error = check_answer(&Outcome::Response(body), 200).expect_err("500 is wrong");
+        let error = check_response(&Outcome::Response(body), 200).expect_err("500 is wrong");
         assert!(error.to_string().contains("expected status 200"), "{error}");
     }
 
     #[test]
-    fn rejects_an_error_answer() {
+    fn rejects_an_error_result() {
         let body = Bytes::from_static(br#"{"errorType":"Panic"}"#);
-        let error = check_answer(&Outcome::Error(body), 200).expect_err("error answer");
+        let error = check_response(&Outcome::Error(body), 200).expect_err("error result");
         assert!(error.to_string().contains("Panic"), "{error}");
     }
 

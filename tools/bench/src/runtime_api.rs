@@ -2,8 +2,8 @@
 //! function process and times it.
 //!
 //! A function built with `lambda_runtime` finds the API through `AWS_LAMBDA_RUNTIME_API`,
-//! then loops: `GET /runtime/invocation/next` waits for an event, and the answer comes back
-//! as `POST /runtime/invocation/{id}/response` (or `/error`). A failure before the first
+//! then loops: `GET /runtime/invocation/next` waits for an event, and the function posts
+//! its result to `POST /runtime/invocation/{id}/response` (or `/error`). A failure before the first
 //! poll is reported to `POST /runtime/init/error`. The first poll marks the end of the
 //! function's initialisation, as it does in Lambda.
 
@@ -21,10 +21,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// How long the function may take per invocation, as the deadline header tells it.
+/// Time the function may take per invocation, sent in the deadline header.
 const INVOCATION_DEADLINE: Duration = Duration::from_secs(30);
 
-/// What the function answered.
+/// The result the function posted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The body posted to `/response`.
@@ -36,7 +36,7 @@ pub enum Outcome {
 /// One finished invocation.
 #[derive(Debug, Clone)]
 pub struct Invoked {
-    /// From handing the event over (the answer to `next`) to receiving the answer.
+    /// Time from handing the event over (the response to `next`) to receiving the result.
     pub latency: Duration,
     pub outcome: Outcome,
 }
@@ -52,12 +52,12 @@ pub struct RuntimeApi {
 struct Queued {
     request_id: String,
     event: Bytes,
-    answer: oneshot::Sender<Invoked>,
+    result: oneshot::Sender<Invoked>,
 }
 
 struct InFlight {
     handed_over: Instant,
-    answer: oneshot::Sender<Invoked>,
+    result: oneshot::Sender<Invoked>,
 }
 
 struct Shared {
@@ -82,11 +82,11 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
                 "/2018-06-01/runtime/invocation/{id}/response",
-                post(|state, id, body| answer(state, id, body, Outcome::Response)),
+                post(|state, id, body| receive_result(state, id, body, Outcome::Response)),
             )
             .route(
                 "/2018-06-01/runtime/invocation/{id}/error",
-                post(|state, id, body| answer(state, id, body, Outcome::Error)),
+                post(|state, id, body| receive_result(state, id, body, Outcome::Error)),
             )
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(state.clone());
@@ -103,7 +103,7 @@ impl RuntimeApi {
         })
     }
 
-    /// The value for `AWS_LAMBDA_RUNTIME_API`, such as `127.0.0.1:41234`.
+    /// Returns the value for `AWS_LAMBDA_RUNTIME_API`, such as `127.0.0.1:41234`.
     pub fn host_and_port(&self) -> String {
         self.addr.to_string()
     }
@@ -124,20 +124,20 @@ impl RuntimeApi {
         }
     }
 
-    /// Hands `event` to the function and waits for its answer.
+    /// Hands `event` to the function and waits for its result.
     pub async fn invoke(&self, event: Bytes, timeout: Duration) -> anyhow::Result<Invoked> {
-        let (answer, answered) = oneshot::channel();
+        let (result, received) = oneshot::channel();
         self.queue
             .send(Queued {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 event,
-                answer,
+                result,
             })
             .map_err(|_| anyhow!("runtime API closed"))?;
-        tokio::time::timeout(timeout, answered)
+        tokio::time::timeout(timeout, received)
             .await
-            .map_err(|_| anyhow!("the function did not answer within {timeout:?}"))?
-            .context("the invocation was dropped unanswered")
+            .map_err(|_| anyhow!("the function did not respond within {timeout:?}"))?
+            .context("the invocation was dropped without a result")
     }
 }
 
@@ -187,13 +187,13 @@ async fn next(State(state): State<Arc<Shared>>) -> Response {
         queued.request_id,
         InFlight {
             handed_over: Instant::now(),
-            answer: queued.answer,
+            result: queued.result,
         },
     );
     (StatusCode::OK, headers, queued.event).into_response()
 }
 
-async fn answer(
+async fn receive_result(
     State(state): State<Arc<Shared>>,
     Path(id): Path<String>,
     body: Bytes,
@@ -203,8 +203,8 @@ async fn answer(
     let Some(in_flight) = lock(&state.in_flight).remove(&id) else {
         return StatusCode::NOT_FOUND;
     };
-    // The harness may have stopped waiting after a timeout; the answer is then dropped.
-    drop(in_flight.answer.send(Invoked {
+    // The harness may have stopped waiting after a timeout, and the result is then dropped.
+    drop(in_flight.result.send(Invoked {
         latency: received - in_flight.handed_over,
         outcome: outcome(body),
     }));
@@ -234,7 +234,7 @@ mod tests {
     use super::*;
 
     /// Plays the function's side of the API with plain HTTP calls.
-    async fn poll_and_answer(base: String, path_suffix: &str, body: &'static str) -> Bytes {
+    async fn poll_and_respond(base: String, path_suffix: &str, body: &'static str) -> Bytes {
         let client = reqwest::Client::new();
         let next = client
             .get(format!("{base}/2018-06-01/runtime/invocation/next"))
@@ -262,7 +262,7 @@ mod tests {
     async fn hands_the_event_over_and_returns_the_response() {
         let api = RuntimeApi::start().await.expect("start");
         let base = format!("http://{}", api.host_and_port());
-        let function = tokio::spawn(poll_and_answer(base, "response", "{\"ok\":true}"));
+        let function = tokio::spawn(poll_and_respond(base, "response", "{\"ok\":true}"));
         let invoked = api
             .invoke(Bytes::from_static(b"{\"n\":1}"), Duration::from_secs(5))
             .await
@@ -278,10 +278,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_error_post_is_reported_as_an_error() {
+    async fn error_post_is_reported_as_error() {
         let api = RuntimeApi::start().await.expect("start");
         let base = format!("http://{}", api.host_and_port());
-        tokio::spawn(poll_and_answer(base, "error", "{\"errorType\":\"x\"}"));
+        tokio::spawn(poll_and_respond(base, "error", "{\"errorType\":\"x\"}"));
         let invoked = api
             .invoke(Bytes::from_static(b"{}"), Duration::from_secs(5))
             .await
@@ -290,7 +290,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_init_error_fails_the_wait_for_the_first_poll() {
+    async fn init_error_fails_first_poll() {
         let api = RuntimeApi::start().await.expect("start");
         let posted = reqwest::Client::new()
             .post(format!(

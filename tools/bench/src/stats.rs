@@ -24,7 +24,7 @@ impl Summary {
         })
     }
 
-    /// The range as a share of the median, such as 0.08 for ±4 %.
+    /// Returns the range as a share of the median, such as 0.08 for ±4 %.
     pub fn relative_spread(&self) -> f64 {
         if self.median == 0.0 {
             0.0
@@ -34,12 +34,12 @@ impl Summary {
     }
 }
 
-/// The median of `values`: the middle value, or the mean of the two middle ones.
+/// Returns the median of `values`: the middle value, or the mean of the two middle ones.
 pub fn median(values: &[f64]) -> Option<f64> {
     median_of_sorted(&sorted(values))
 }
 
-/// The nearest-rank percentile: the smallest sample that at least `percent` % of the
+/// Returns the nearest-rank percentile: the smallest sample that at least `percent` % of the
 /// samples do not exceed. With 200 samples, p99 is the 198th smallest.
 pub fn percentile(values: &[f64], percent: f64) -> Option<f64> {
     let sorted = sorted(values);
@@ -80,7 +80,7 @@ mod tests {
     }
 
     #[test]
-    fn median_averages_the_two_middles_of_an_even_count() {
+    fn median_of_even_count_averages_middles() {
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
     }
 

@@ -185,6 +185,7 @@ fn unreachable_client() -> aws_sdk_secretsmanager::Client {
     drop(listener);
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(crate::setup::aws_http_client())
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

@@ -4,6 +4,7 @@ use crate::discount::find_applicable;
 use crate::form::{Email, ExtraField, Phone, Registration};
 use crate::pricing::{quote, Basket};
 use crate::store::Payment;
+use serde_json::json;
 use time::macros::datetime;
 use uuid::Uuid;
 

@@ -542,3 +542,44 @@ fn error_messages_do_not_echo_body() {
         assert!(!format!("{error:?}").contains(marker), "{error:?}");
     }
 }
+
+/// `parse_event` reads most events in one typed pass and falls back to the slower pass that
+/// tracks paths. Both must give the same result, or a fault would change behaviour only on
+/// the fast path.
+#[test]
+fn fast_and_path_tracking_parses_agree() {
+    let expanded_charge = succeeded_with_latest_charge(Some(serde_json::json!({
+        "id": "ch_test_expanded_0001",
+        "object": "charge"
+    })));
+    let without_charge = succeeded_with_latest_charge(None);
+    let number_in_metadata = edited_succeeded(|event| {
+        event["data"]["object"]["metadata"]["quantity"] = serde_json::json!(2);
+    });
+    let empty_data = edited_succeeded(|event| {
+        event["data"] = serde_json::json!({});
+    });
+    let missing_id = edited_succeeded(|event| {
+        event.as_object_mut().unwrap().remove("id");
+    });
+    let bodies: Vec<&str> = vec![
+        SUCCEEDED,
+        NEWER_API_VERSION,
+        PAYMENT_FAILED,
+        CHARGE_REFUNDED,
+        TEXT_FIDELITY,
+        &expanded_charge,
+        &without_charge,
+        &number_in_metadata,
+        &empty_data,
+        &missing_id,
+        r#"{"id":"evt_1","id":"evt_2","type":"payment_intent.succeeded"}"#,
+    ];
+    for body in bodies {
+        assert_eq!(
+            parse_event(body.as_bytes()),
+            parse_event_with_paths(body.as_bytes()),
+            "{body}"
+        );
+    }
+}

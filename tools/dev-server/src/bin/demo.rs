@@ -10,6 +10,7 @@
 
 use anyhow::{bail, ensure, Context};
 use serde_json::{json, Value};
+use shared::store::table::create_table;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,7 +64,9 @@ async fn run(localstripe: &str, sandbox_port: u16, table: &str) -> anyhow::Resul
 
     step(&format!("Creating the DynamoDB table {table} in moto"));
     let aws = shared::setup::aws_config().await;
-    create_table(&aws_sdk_dynamodb::Client::new(&aws), table).await?;
+    create_table(&aws_sdk_dynamodb::Client::new(&aws), table)
+        .await
+        .map_err(|error| anyhow::anyhow!("creating the table in moto failed: {error}"))?;
 
     step("Starting the dev server with the functions' handlers");
     let routes = dev_server::routes_from_env().await?;
@@ -176,36 +179,6 @@ fn free_port() -> anyhow::Result<u16> {
 
 fn step(text: &str) {
     println!("\n== {text}");
-}
-
-async fn create_table(client: &aws_sdk_dynamodb::Client, table: &str) -> anyhow::Result<()> {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
-    let attribute = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-    };
-    let key = |name: &str, kind| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute("pk")?)
-        .attribute_definitions(attribute("sk")?)
-        .key_schema(key("pk", KeyType::Hash)?)
-        .key_schema(key("sk", KeyType::Range)?)
-        .send()
-        .await
-        .context("creating the table in moto failed")?;
-    Ok(())
 }
 
 async fn post(

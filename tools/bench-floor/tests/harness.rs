@@ -1,5 +1,5 @@
-//! The cold-start harness against the real floor function: a process started under the
-//! local Runtime API must poll, answer every event and report its memory.
+//! The bench harness against the real floor function: a process started under the
+//! local Runtime API must poll, respond to every event and report its memory.
 
 use bench::cold_start::{measure_run, FunctionUnderTest};
 use std::path::PathBuf;
@@ -31,13 +31,13 @@ async fn measures_the_floor_function() {
     assert_eq!(sent, 21, "one cold and 20 warm invocations");
     assert!(run.init_ms > 0.0, "init {} ms", run.init_ms);
     assert!(run.warm_p99_ms >= run.warm_median_ms);
-    // Any process holds some memory; zero would mean VmHWM was not read.
+    // Any process uses some memory, so zero would mean VmHWM was not read.
     assert!(run.peak_rss_kib > 100, "VmHWM {} KiB", run.peak_rss_kib);
     std::fs::remove_file(&log).ok();
 }
 
 #[tokio::test]
-async fn a_wrong_status_fails_the_run() {
+async fn wrong_status_fails_the_run() {
     let function = FunctionUnderTest {
         name: "floor".to_owned(),
         binary: env!("CARGO_BIN_EXE_bench-floor").into(),
@@ -49,12 +49,15 @@ async fn a_wrong_status_fails_the_run() {
     let error = measure_run(&function, &mut events, 1, &log)
         .await
         .expect_err("the floor answers 200, not 404");
-    assert!(format!("{error:#}").contains("expected status 404"), "{error:#}");
+    assert!(
+        format!("{error:#}").contains("expected status 404"),
+        "{error:#}"
+    );
     std::fs::remove_file(&log).ok();
 }
 
 #[tokio::test]
-async fn a_function_that_cannot_start_fails_the_run() {
+async fn missing_binary_fails_the_run() {
     let function = FunctionUnderTest {
         name: "missing".to_owned(),
         binary: "/nonexistent/bootstrap".into(),
