@@ -16,6 +16,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
 
+/// Repeats of one invocation after the DynamoDB fake failed a write.
+const MAX_STORAGE_RETRIES: usize = 3;
+
 /// Time a function may take to start or to handle one event before the run fails.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -54,6 +57,9 @@ pub struct Run {
     pub warm_median_ms: f64,
     pub warm_p99_ms: f64,
     pub peak_rss_kib: u64,
+    /// Invocations repeated after a 503 `storage_unavailable` from the local DynamoDB fake.
+    #[serde(default)]
+    pub storage_retries: usize,
 }
 
 /// Every run of one function, summarised across runs.
@@ -123,15 +129,29 @@ async fn drive(
         status = process.child.wait() => bail!("the function exited during init: {}", status?),
     };
     let mut latencies = Vec::with_capacity(warm + 1);
+    let mut retried = 0;
     for index in 0..=warm {
-        let event = events.event(index)?;
-        let invoked = tokio::select! {
-            invoked = api.invoke(event, STEP_TIMEOUT) => invoked?,
-            status = process.child.wait() => bail!("the function exited at invocation {index}: {}", status?),
-        };
-        check_response(&invoked.outcome, function.expected_status)
-            .with_context(|| format!("invocation {index}"))?;
-        latencies.push(millis(invoked.latency));
+        let mut attempt = 0;
+        loop {
+            let event = events.event(index)?;
+            let invoked = tokio::select! {
+                invoked = api.invoke(event, STEP_TIMEOUT) => invoked?,
+                status = process.child.wait() => bail!("the function exited at invocation {index}: {}", status?),
+            };
+            // moto 5.2.5 sometimes fails a write that races another write inside its own
+            // server, and the function then returns 503 as it would for a DynamoDB outage.
+            // The client retries such a 503, so the measure does too and keeps only the
+            // latency of the successful attempt.
+            if is_storage_unavailable(&invoked.outcome) && attempt < MAX_STORAGE_RETRIES {
+                attempt += 1;
+                retried += 1;
+                continue;
+            }
+            check_response(&invoked.outcome, function.expected_status)
+                .with_context(|| format!("invocation {index}"))?;
+            latencies.push(millis(invoked.latency));
+            break;
+        }
     }
     let peak_rss_kib = peak_rss_kib(process.pid)?;
     let warm_latencies = &latencies[1..];
@@ -141,7 +161,22 @@ async fn drive(
         warm_median_ms: crate::stats::median(warm_latencies).unwrap_or(f64::NAN),
         warm_p99_ms: percentile(warm_latencies, 99.0).unwrap_or(f64::NAN),
         peak_rss_kib,
+        storage_retries: retried,
     })
+}
+
+/// Tells whether the function returned the 503 `storage_unavailable` error.
+fn is_storage_unavailable(outcome: &Outcome) -> bool {
+    let Outcome::Response(body) = outcome else {
+        return false;
+    };
+    let Ok(response) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    response["statusCode"] == 503
+        && response["body"]
+            .as_str()
+            .is_some_and(|text| text.contains("\"storage_unavailable\""))
 }
 
 struct SpawnedFunction {
@@ -271,6 +306,7 @@ mod tests {
             warm_median_ms: 1.0,
             warm_p99_ms: 1.5,
             peak_rss_kib: 9000,
+            storage_retries: 0,
         };
         let result =
             FunctionResult::from_runs("f", 10, vec![run(5.0), run(7.0), run(6.0)]).expect("runs");

@@ -251,6 +251,19 @@ fn cold_start_reading(page: &mut String, cold: &ColdStartResults) {
             from_env.init_ms.median
         );
     }
+    let storage_retries: usize = std::iter::once(&cold.floor)
+        .chain(&cold.functions)
+        .flat_map(|function| &function.runs)
+        .map(|run| run.storage_retries)
+        .sum();
+    if storage_retries > 0 {
+        let _ = writeln!(
+            page,
+            "- moto failed {storage_retries} writes under the functions (a race inside its \
+             server), which the functions returned as 503. Those invocations were repeated, \
+             as a client repeats them, and only the successful attempt's latency counts."
+        );
+    }
     let _ = writeln!(
         page,
         "- A first invocation costs more than a warm one because it opens the HTTP \
@@ -407,17 +420,22 @@ fn burst_section(page: &mut String, burst: &BurstResult) {
         counts.dynamodb_calls_per_order_total,
         join_counts(counts.dynamodb_calls_per_order.iter().map(|(k, v)| (k, *v))),
     );
-    let drain_seconds = settings.burst_events as f64 * 10.0 / settings.cost_restore_rate.max(1.0);
+    // One orderCreate per order, at the sandbox's cost of one mutation field.
+    let order_cost = shopify_sandbox::MUTATION_FIELD_COST as f64;
+    let drain_seconds =
+        settings.burst_events as f64 * order_cost / settings.cost_restore_rate.max(1.0);
     let _ = writeln!(
         page,
         "Reading: the shop's rate limit sets the pace, not the functions. Each orderCreate \
-         costs the sandbox's mutation cost, so once the bucket is empty the shop accepts about \
+         costs {:.0} points, so once the bucket is empty the shop accepts about \
          {:.0} orders per second and {} orders need roughly {:.0} s of refill beyond the \
-         bucket. Throttled calls are retried inside the function's budget and otherwise \
-         answered with an error so that the delivery comes again; duplicates find the order \
-         ledger's claim and create nothing. Calls per order in the burst exceed the usual \
-         path by those retries and by the duplicates' ledger reads.\n",
-        settings.cost_restore_rate / 10.0,
+         bucket. Throttled calls are retried within the function's time budget, and after \
+         that the function returns an error so that Stripe delivers the event again. \
+         Duplicates find the order ledger's claim and create nothing. Calls per order in \
+         the burst exceed the usual path by those retries and by the duplicates' ledger \
+         reads.\n",
+        order_cost,
+        settings.cost_restore_rate / order_cost,
         settings.burst_events,
         (drain_seconds - settings.cost_bucket_maximum / settings.cost_restore_rate.max(1.0))
             .max(0.0)

@@ -44,6 +44,7 @@ use anyhow::{bail, Context as _};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use cost::MUTATION_FIELD_COST;
 pub use faults::{CrashMode, Fault, FaultSpec, RetryAfter};
 
 /// The Admin API version the sandbox serves unless configured otherwise.
