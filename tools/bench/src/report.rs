@@ -168,13 +168,13 @@ fn cold_start(page: &mut String, cold: &ColdStartResults) {
         page,
         "## 1. Cold start and memory\n\n\
          Each function's release binary ran {} times as a fresh process under a local Lambda \
-         Runtime API (2018-06-01) on 127.0.0.1, with a realistic event and its dependencies on \
-         local servers: the secret in moto's Secrets Manager, the table in moto, localstripe \
-         for Stripe and the Shopify sandbox. Init is the time from spawning the process to its \
-         first poll for an event; an invocation lasts from handing the event over to receiving \
-         the answer; {} warm invocations follow the first. Peak memory is `VmHWM` after the \
+         Runtime API (2018-06-01) on 127.0.0.1, with a realistic event. Its dependencies run \
+         on local servers: the secret in moto's Secrets Manager, the table in moto, \
+         localstripe for Stripe and the Shopify sandbox. Init is the time from spawning the \
+         process to its first poll for an event. An invocation lasts from handing the event \
+         over to receiving the response, and {} warm invocations follow the first. Peak memory is `VmHWM` after the \
          last invocation. Each cell is the median over the runs, with the lowest and highest \
-         run in brackets. The floor is a `lambda_http` function that answers 200 and does \
+         run in brackets. The floor is a `lambda_http` function that returns 200 and does \
          nothing else.\n",
         cold.runs, cold.warm
     );
@@ -236,6 +236,23 @@ fn cold_start_reading(page: &mut String, cold: &ColdStartResults) {
             mib_from_kib(floor.peak_rss_kib.median)
         );
     }
+    secret_and_retry_reading(page, cold);
+    let _ = writeln!(
+        page,
+        "- Warm latency is mostly the local fakes' time, not the functions': localstripe \
+         creating PaymentIntents for create-intent, moto's reads for health and the webhook. \
+         The functions' own CPU per event is in section 2."
+    );
+    let _ = writeln!(
+        page,
+        "- A first invocation costs more than a warm one because it opens the HTTP \
+         connections (DynamoDB, Stripe, Shopify) that later invocations reuse.\n"
+    );
+}
+
+/// Writes what the Secrets Manager fetch costs at init and how many invocations were
+/// repeated after a failure of the DynamoDB fake.
+fn secret_and_retry_reading(page: &mut String, cold: &ColdStartResults) {
     let by_name = |name: &str| cold.functions.iter().find(|function| function.name == name);
     if let (Some(with_secret), Some(from_env)) = (
         by_name("webhook"),
@@ -264,17 +281,6 @@ fn cold_start_reading(page: &mut String, cold: &ColdStartResults) {
              as a client repeats them, and only the successful attempt's latency counts."
         );
     }
-    let _ = writeln!(
-        page,
-        "- Warm latency is mostly the local fakes' time, not the functions': localstripe \
-         creating PaymentIntents for create-intent, moto's reads for health and the webhook. \
-         The functions' own CPU per event is in section 2."
-    );
-    let _ = writeln!(
-        page,
-        "- A first invocation costs more than a warm one because it opens the HTTP \
-         connections (DynamoDB, Stripe, Shopify) that later invocations reuse.\n"
-    );
 }
 
 fn per_event(page: &mut String, estimates: &[Estimate]) {
@@ -302,10 +308,10 @@ fn per_event(page: &mut String, estimates: &[Estimate]) {
         let parse = (total.median_micros - verify.median_micros - map.median_micros).max(0.0);
         let _ = writeln!(
             page,
-            "\nReading: `webhook_event_cpu` is the webhook's own work per event (verify the \
-             signature, parse the event, map the order) and takes {:.1} µs: {:.0} % verifying \
-             the HMAC over the 5 KB body, {:.0} % mapping the order, and about {:.1} µs \
-             parsing the event. Next to the network calls of one order (section 4) this is \
+            "\nReading: `webhook_event_cpu` is the webhook's own work per event: verify the \
+             signature, parse the event, map the order. It takes {:.1} µs. Verifying the HMAC \
+             over the 5 KB body is {:.0} % of it, mapping the order {:.0} %, and parsing the \
+             event about {:.1} µs. Next to the network calls of one order (section 4) this is \
              noise.",
             total.median_micros,
             100.0 * verify.median_micros / total.median_micros,
@@ -361,10 +367,10 @@ fn burst_section(page: &mut String, burst: &BurstResult) {
     let _ = writeln!(
         page,
         "## 4. Webhook burst\n\n\
-         {} registrations were created through `/api/create-payment-intent` of the dev server \
-         (a release build serving the same handlers as the functions), then one \
-         `payment_intent.succeeded` delivery was measured alone (the usual path), then the \
-         other {} events were delivered signed at concurrency {}, with {} duplicate deliveries \
+         {} registrations were created through `/api/create-payment-intent` of the dev server, \
+         a release build serving the same handlers as the functions. One \
+         `payment_intent.succeeded` delivery was then measured alone (the usual path). The \
+         other {} events followed, signed, at concurrency {}, with {} duplicate deliveries \
          mixed in. The Shopify sandbox throttles like a shop: a {}-point query-cost bucket \
          refilled at {} points per second. A delivery answered with anything but 2xx is \
          delivered again after {} ms, as Stripe retries (compressed from Stripe's hours).\n",

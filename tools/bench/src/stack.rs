@@ -337,7 +337,7 @@ impl LocalStack {
             checkout_attempts += 1;
             let (status, answer) = self.create_payment_intent(api, index, &form).await?;
             // The route returns 503 when the registration could not be stored, and its
-            // message asks the website to try again. The same form, with the same
+            // error message recommends a retry. The same form, with the same
             // registration id, is safe to send again.
             if status == reqwest::StatusCode::SERVICE_UNAVAILABLE
                 && checkout_attempts < CHECKOUT_ATTEMPTS
